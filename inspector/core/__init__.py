@@ -1,0 +1,1 @@
+"""The Qt-free core: every capability of Inspector as plain Python calls."""

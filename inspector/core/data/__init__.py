@@ -1,0 +1,1 @@
+"""Datasets: one folder per class, validated, split without leakage, imported from many formats."""

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from inspector.cli import main
+
+
+def test_help_is_fast_and_imports_nothing_heavy():
+    code = ("import sys; from inspector.cli import build_parser; build_parser().format_help(); "
+            "heavy = {'torch', 'cv2', 'PySide6', 'albumentations'} & set(sys.modules); "
+            "print(sorted(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_no_display_prints_how_to_run_the_headless_demo(monkeypatch, capsys):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert main([]) == 0
+    assert "demo" in capsys.readouterr().out
+
+
+def test_demo_generates_validates_and_splits(tmp_path, capsys):
+    assert main(["demo", "--workspace", str(tmp_path / "demo"), "--per-class", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "Demo workspace" in out
+    assert "train" in out
+    assert (tmp_path / "demo" / "datasets" / "main" / ".inspector" / "manifest.json").exists()

@@ -1,0 +1,109 @@
+"""Shared fixtures. Tests make their own small data; they never download anything."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory,
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never read or write the real user's settings, recent list or logs."""
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("INSPECTOR_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("INSPECTOR_DATA_DIR", str(home / "data"))
+
+
+ImageMaker = Callable[..., Path]
+
+
+@pytest.fixture
+def make_image() -> ImageMaker:
+    """make_image(path, size=(w, h), mode="RGB", seed=0, **save_kwargs) writes a random image."""
+
+    def make(path: Path, size: tuple[int, int] = (24, 24), mode: str = "RGB", seed: int = 0,
+             **save_kwargs: object) -> Path:
+        rng = np.random.default_rng(seed)
+        w, h = size
+        if mode in {"I;16", "I;16B"}:
+            image = Image.fromarray(rng.integers(0, 65535, (h, w), dtype=np.uint16))
+        else:
+            image = Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).convert(mode)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image.save(path, **save_kwargs)
+        return path
+
+    return make
+
+
+@pytest.fixture
+def class_tree(tmp_path: Path, make_image: ImageMaker) -> Callable[..., Path]:
+    """class_tree({"ok": 5, "short": 3}, root=None) makes one folder per class of unique PNGs."""
+    counter = iter(range(10**6))
+
+    def make(counts: dict[str, int], root: Path | None = None) -> Path:
+        root = root or tmp_path / "tree"
+        for label, n in counts.items():
+            for _ in range(n):
+                i = next(counter)
+                make_image(root / label / f"{label}_{i:04d}.png", seed=i + 1)
+        return root
+
+    return make
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims a huge size: a decompression bomb's signature."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+# What salted_dataset plants, by file: the kind the validation report must give it.
+SALT = {
+    "ok/empty.png": "EMPTY",
+    "ok/notes.png": "NOT_IMAGE",
+    "ok/cut.jpg": "TRUNCATED",
+    "ok/cut.png": "TRUNCATED",
+    "ok/bomb.png": "TOO_LARGE",
+    "ok/folder.jpg": "UNSUPPORTED",
+    "ok/readme.txt": "UNSUPPORTED",
+    "stray.png": "UNSUPPORTED",
+}
+
+
+@pytest.fixture
+def salted_dataset(tmp_path: Path, class_tree: Callable[..., Path],
+                   make_image: ImageMaker) -> Path:
+    """A dataset with every kind of bad file, plus duplicates, a label conflict, a tiny class
+    and strong imbalance. Returns its root."""
+    root = class_tree({"ok": 30, "short": 3, "spur": 25}, root=tmp_path / "salted")
+    (root / "ok" / "empty.png").write_bytes(b"")
+    (root / "ok" / "notes.png").write_text("not an image")
+    for suffix in (".jpg", ".png"):
+        full = make_image(tmp_path / f"full{suffix}", size=(96, 96), seed=99).read_bytes()
+        (root / "ok" / f"cut{suffix}").write_bytes(full[: len(full) // 2])
+    (root / "ok" / "bomb.png").write_bytes(_png_claiming(100_000, 100_000))
+    (root / "ok" / "folder.jpg").mkdir()
+    (root / "ok" / "readme.txt").write_text("notes")
+    make_image(root / "stray.png", seed=31337)
+    ok_files = sorted((root / "ok").glob("ok_*.png"))
+    (root / "ok" / "dup.png").write_bytes(ok_files[0].read_bytes())
+    (root / "spur" / "conflict.png").write_bytes(ok_files[1].read_bytes())
+    return root
