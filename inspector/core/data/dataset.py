@@ -18,7 +18,6 @@ import logging
 import re
 import shutil
 import threading
-import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from inspector.core.data.images import (
     probe_image,
     verify_image,
 )
+from inspector.core.data.journal import Journal, Operation
 from inspector.core.data.split import SplitManifest
 from inspector.core.errors import DatasetError
 
@@ -105,16 +105,6 @@ class AddReport:
         text = f"{len(self.added)} added, {len(self.duplicates)} duplicates skipped"
         text += f", {len(self.failed)} refused"
         return text + (" (stopped early)" if self.stopped else "")
-
-
-@dataclass(frozen=True)
-class Operation:
-    seq: int
-    kind: str
-    description: str
-    moves: tuple[tuple[str, str], ...]
-    state: str
-    time: float
 
 
 class Dataset:
@@ -279,48 +269,20 @@ class Dataset:
 
     # ----------------------------------------------------------------- journal
     @property
-    def _journal(self) -> Path:
-        return self.meta / "journal"
-
-    def _journal_files(self) -> list[Path]:
-        if not self._journal.is_dir():
-            return []
-        return sorted(self._journal.glob("*.json"))
+    def journal(self) -> Journal:
+        return Journal(self.root, self.meta / "journal")
 
     def history(self) -> list[Operation]:
-        ops = []
-        for path in self._journal_files():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                log.warning("skipping a damaged journal record %s", path)
-                continue
-            ops.append(Operation(data["seq"], data["kind"], data["description"],
-                                 tuple(tuple(m) for m in data["moves"]), data["state"],
-                                 data["time"]))
-        return ops
-
-    def _write_op(self, op: Operation, **extra: object) -> None:
-        record = {"seq": op.seq, "kind": op.kind, "description": op.description,
-                  "moves": [list(m) for m in op.moves], "state": op.state, "time": op.time,
-                  **extra}
-        atomic_write_json(self._journal / f"{op.seq:08d}.json", record)
+        return self.journal.history()
 
     def _run_moves(self, kind: str, description: str, moves: Sequence[tuple[Path, Path]],
-                   seq: int | None = None, **extra: object) -> Operation:
-        """Journal, then move every (src, dst), then mark done. Paths are inside the dataset."""
+                   seq: int | None = None) -> Operation:
         with self._lock:
             self._ensure_meta()
-            self._journal.mkdir(exist_ok=True)
-            seq = seq if seq is not None else self._next_seq()
-            rel_moves = tuple((self._rel_any(s), self._rel_any(d)) for s, d in moves)
-            op = Operation(seq, kind, description, rel_moves, "pending", time.time())
-            self._write_op(op, **extra)
-            self._apply(rel_moves)
-            done = Operation(seq, kind, description, rel_moves, "done", op.time)
-            self._write_op(done, **extra)
+            rel_moves = [(self._rel_any(s), self._rel_any(d)) for s, d in moves]
+            op = self.journal.run(kind, description, rel_moves, seq)
             self._index = None
-            return done
+            return op
 
     def _rel_any(self, path: Path) -> str:
         path = Path(path)
@@ -331,38 +293,10 @@ class Dataset:
         except ValueError:
             raise DatasetError(f"{path} is not inside the dataset {self.root}.") from None
 
-    def _apply(self, moves: Sequence[tuple[str, str]]) -> None:
-        for src_rel, dst_rel in moves:
-            src, dst = self.root / src_rel, self.root / dst_rel
-            if not src.exists() and not src.is_symlink():
-                if dst.exists():
-                    continue  # already moved before a crash: rolling forward
-                raise DatasetError(f"{src} has disappeared; the operation cannot finish.")
-            if dst.exists():
-                raise DatasetError(f"{dst} already exists; nothing was overwritten.")
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            src.replace(dst)
-
     def _recover(self) -> None:
         """Finish an operation that a killed process left half done."""
-        for path in self._journal_files():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if data.get("state") != "pending":
-                continue
-            log.warning("finishing the interrupted operation: %s", data.get("description"))
-            try:
-                self._apply([tuple(m) for m in data["moves"]])
-            except DatasetError as exc:
-                log.error("could not finish %s: %s", path.name, exc)
-                data["state"] = "failed"
-            else:
-                data["state"] = "done"
-            if data["state"] == "done" and data.get("undoes"):
-                self._mark_undone(int(data["undoes"]))
-            atomic_write_json(path, data)
+        if self.journal.recover():
+            self._index = None
         self.keep_split_current()
 
     # ----------------------------------------------------------------- class operations
@@ -438,17 +372,13 @@ class Dataset:
                 if on_progress is not None:
                     on_progress(done, max(total, done))
             if report.added:
-                # Journalled after the copies: each copy is atomic on its own, and undo of an
-                # add moves the added files to the trash.
+                # Recorded after the copies (each one atomic on its own): undo moves the
+                # added files to the trash.
                 seq = self._next_seq()
-                trash = self._trash(seq)
-                self._journal.mkdir(exist_ok=True)
-                moves = tuple((self._rel(p), self._rel_any(trash / self._rel(p)))
-                              for p in report.added)
-                # Moves record what undo does: added file -> trash.
-                op = Operation(seq, "add", f"add {len(report.added)} images to {label}",
-                               moves, "done", time.time())
-                self._write_op(op)
+                moves = [(self._rel(p), self._rel_any(self._trash(seq) / self._rel(p)))
+                         for p in report.added]
+                self.journal.record("add", f"add {len(report.added)} images to {label}", moves,
+                                    seq)
                 self._index = None
             self.keep_split_current()
         return report
@@ -547,31 +477,15 @@ class Dataset:
     def undo(self) -> str | None:
         """Revert the latest operation not yet undone; returns its description, or None."""
         with self._lock:
-            for op in reversed(self.history()):
-                if op.kind == "undo" or op.state != "done":
-                    continue
-                record = json.loads((self._journal / f"{op.seq:08d}.json").read_text("utf-8"))
-                if record.get("undone"):
-                    continue
-                if op.kind == "add":  # recorded as the undo moves already
-                    moves = [(self.root / s, self.root / d) for s, d in op.moves]
-                else:
-                    moves = [(self.root / d, self.root / s) for s, d in reversed(op.moves)]
-                self._run_moves("undo", f"undo: {op.description}", moves, undoes=op.seq)
-                self._mark_undone(op.seq)
-                self.keep_split_current()
-                return op.description
-            return None
-
-    def _mark_undone(self, seq: int) -> None:
-        path = self._journal / f"{seq:08d}.json"
-        data = json.loads(path.read_text(encoding="utf-8"))
-        data["undone"] = True
-        atomic_write_json(path, data)
+            op = self.journal.undo()
+            if op is None:
+                return None
+            self._index = None
+            self.keep_split_current()
+            return op.description
 
     def _next_seq(self) -> int:
-        history = self._journal_files()
-        return int(history[-1].stem) + 1 if history else 1
+        return self.journal.next_seq()
 
     def _trash(self, seq: int) -> Path:
         return self.meta / "trash" / f"{seq:08d}"
