@@ -2,7 +2,7 @@
 """Set up the development environment in .venv and run Inspector or its checks.
 
     python3 dev.py run [ARGS...]    set up, then start Inspector (the demo workspace by default)
-    python3 dev.py test [ARGS...]   set up, then run lint-imports, ruff and pytest (ARGS go to pytest)
+    python3 dev.py test [ARGS...]   set up, then run lint-imports, ruff and pytest (ARGS: pytest's)
 
 Set-up is idempotent: it reinstalls only when pyproject.toml, constraints.txt or this file change.
 Standard library only, so that it runs on a bare Python 3.11+.
@@ -37,7 +37,7 @@ def setup_fingerprint() -> str:
 
 
 def ensure_environment() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by an older Python
         sys.exit(f"Inspector needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     python = venv_bin("python")
     if not python.exists():
@@ -46,7 +46,8 @@ def ensure_environment() -> None:
     wanted = setup_fingerprint()
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
         return
-    print("Installing Inspector and its dependencies (first run takes a few minutes) ...", flush=True)
+    print("Installing Inspector and its dependencies (the first run takes minutes) ...",
+          flush=True)
     # constraints.txt pins the torch build tested here; pyproject.toml itself accepts a range.
     cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check",
            "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[test]"]

@@ -3,7 +3,8 @@
 Reference, measured in the same run: reading the same files' bytes (the I/O floor).
 With DeepPCB (`--deeppcb PATH`), the real 640x640 scans are measured as well.
 
-    .venv/bin/python bench/bench_dataset.py [--per-class 250] [--deeppcb ../shared/data/deeppcb-sample]
+    .venv/bin/python bench/bench_dataset.py [--per-class 250]
+        [--deeppcb ../shared/data/deeppcb-sample]
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def measure(root: Path, label: str) -> None:
     print(f"  reference: read bytes        {n / ref:9.0f} files/s")
     print(f"  records (hash + probe), cold {n / cold:9.0f} files/s  ({ref / cold:.2f}x reference)")
     print(f"  records, cached rescan       {n / warm:9.0f} files/s  ({ref / warm:.2f}x reference)")
-    print(f"  validate (full decode)       {n / check:9.0f} files/s  ({ref / check:.2f}x reference)")
+    print(f"  validate (full decode)       {n / check:9.0f} files/s  "
+          f"({ref / check:.2f}x reference)")
 
 
 def main() -> None:

@@ -10,10 +10,9 @@ from inspector.cli.progress import progress_bar
 from inspector.cli.report import print_stats, print_validation
 from inspector.config import DatasetConfig, SplitConfig
 from inspector.core.data.dataset import Dataset
+from inspector.core.data.importers import FORMATS
 from inspector.core.errors import DatasetError, InspectorError
 from inspector.core.workspace import CONFIG_NAME, Workspace
-
-FORMATS = ("folder", "zip", "deeppcb", "voc")
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -32,6 +32,7 @@ from inspector.core.data.images import (
     content_hash,
     is_image_name,
     probe_image,
+    verify_bytes,
     verify_image,
 )
 from inspector.core.data.journal import Journal, Operation
@@ -194,21 +195,25 @@ class Dataset:
         return self._index
 
     def records(
-        self, on_progress: Progress | None = None, stop_event: threading.Event | None = None
+        self, on_progress: Progress | None = None, stop_event: threading.Event | None = None,
+        label: str | None = None,
     ) -> tuple[list[ImageRecord], list[ImageReadError]]:
-        """Every image with its hash and size; unreadable ones come back as errors, not raised.
+        """Every image (of one class, if given) with its hash and size; unreadable ones come
+        back as errors, not raised.
 
         Hashes are cached by (size, mtime) in managed datasets, so a rescan of 50,000 images
         reads only the files that changed.
         """
         with self._lock:
             index = self._load_index()
-            files = self.image_files()
+            files = self.image_files(label)
             records: list[ImageRecord] = []
             errors: list[ImageReadError] = []
             fresh: dict[str, list] = {}
+            stopped = False
             for done, path in enumerate(files, 1):
                 if stop_event is not None and stop_event.is_set():
+                    stopped = True
                     break
                 rel = self._rel(path)
                 try:
@@ -232,6 +237,11 @@ class Dataset:
                                            entry[3], entry[4]))
                 if on_progress is not None and (done % 200 == 0 or done == len(files)):
                     on_progress(done, len(files))
+            if stopped:  # a partial scan must not forget what the cache knew
+                fresh = index | fresh
+            elif label is not None:  # keep the other classes' entries
+                prefix = f"{label}/"
+                fresh = {k: v for k, v in index.items() if not k.startswith(prefix)} | fresh
             if self.is_managed and fresh != index:
                 self._index = fresh
                 atomic_write_json(self.meta / "index.json", fresh)
@@ -363,7 +373,7 @@ class Dataset:
             if not folder.is_dir():
                 raise DatasetError(f"There is no class '{label}'. Create it first.")
             self._ensure_meta()
-            known = {r.hash: r.path for r in self.records()[0] if r.label == label}
+            known = {r.hash: r.path for r in self.records(label=label)[0]}
             for done, (name, item) in enumerate(items, 1):
                 if stop_event is not None and stop_event.is_set():
                     report.stopped = True
@@ -393,6 +403,7 @@ class Dataset:
                 verify_image(item, self.config.max_image_pixels)
                 digest = content_hash(item)
             else:
+                verify_bytes(item, name, self.config.max_image_pixels)
                 digest = bytes_hash(item)
         except (DatasetError, OSError) as exc:
             report.failed.append((source, str(exc)))

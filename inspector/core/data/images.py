@@ -7,6 +7,7 @@ pixel is decoded, and truncation is detected instead of silently padded.
 from __future__ import annotations
 
 import hashlib
+import io
 import warnings
 from dataclasses import dataclass
 from enum import StrEnum
@@ -71,9 +72,10 @@ def bytes_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _open(path: Path, max_pixels: int) -> Image.Image:
+def _open(path: Path, max_pixels: int, data: bytes | None = None) -> Image.Image:
+    """Open from the file, or from `data` (then `path` only names it in messages)."""
     try:
-        size = path.stat().st_size
+        size = path.stat().st_size if data is None else len(data)
     except OSError as exc:
         raise ImageReadError(path, ImageProblem.UNREADABLE, exc.strerror or str(exc)) from None
     if size == 0:
@@ -81,7 +83,7 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = Image.open(path if data is None else io.BytesIO(data))
     except Image.DecompressionBombError as exc:
         raise ImageReadError(path, ImageProblem.TOO_LARGE, str(exc).split(" could")[0]) from None
     except UnidentifiedImageError:
@@ -160,10 +162,16 @@ def verify_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
         return info
 
 
+def verify_bytes(data: bytes, name: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
+    """verify_image for an encoded image in memory (`name` is used in messages)."""
+    with _open(Path(name), max_pixels, data) as image:
+        info = ImageInfo(image.width, image.height, image.mode, image.format or "")
+        _decode(image, Path(name))
+        return info
+
+
 def encode_png(rgb: np.ndarray) -> bytes:
     """Lossless PNG bytes of an RGB (or grey) uint8 array."""
-    import io
-
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -130,7 +129,7 @@ def test_an_interrupted_operation_is_finished_when_the_dataset_is_opened(dataset
     record = {"seq": 1, "kind": "relabel", "description": "relabel 3 images as short",
               "moves": moves, "state": "pending", "time": 0.0}
     (journal / "00000001.json").write_text(json.dumps(record))
-    os.replace(files[0], dataset.root / "short" / files[0].name)
+    files[0].replace(dataset.root / "short" / files[0].name)
 
     reopened = Dataset(dataset.root)
     assert len(reopened.image_files("short")) == 7
@@ -160,3 +159,10 @@ def test_hash_cache_sees_a_changed_file(dataset, make_image):
 def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(DatasetError, match="is not a folder"):
         Dataset(tmp_path / "nope")
+
+
+def test_add_encoded_refuses_bytes_that_are_not_a_usable_image(dataset):
+    report = dataset.add_encoded("ok", [("junk.png", b"not a png"), ("empty.png", b"")])
+    assert report.added == []
+    assert [name for name, _ in report.failed] == ["junk.png", "empty.png"]
+    assert "not an image" in report.failed[0][1]
