@@ -1,0 +1,146 @@
+"""Start the desktop application: the one place that builds the objects and connects them."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QSettings, Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from inspector import __version__
+from inspector.core.paths import APP_NAME, user_config_dir
+from inspector.core.workspace import RecentWorkspaces
+from inspector.gui.main_window import MainWindow
+from inspector.gui.pages.datasets import DatasetsPage
+from inspector.gui.workers.base import log_file_path, stop_all, unexpected_error_message
+
+log = logging.getLogger(__name__)
+
+ORGANIZATION = "Inspector"
+SETTINGS_FILE = "gui.ini"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
+
+
+def gui_settings() -> QSettings:
+    """Window state in an ini file in Inspector's config folder (so INSPECTOR_CONFIG_DIR and
+    portable installs keep it beside the recent list, and tests never touch the user's)."""
+    return QSettings(str(user_config_dir() / SETTINGS_FILE), QSettings.Format.IniFormat)
+
+
+def build_main_window(settings: QSettings | None = None,
+                      recent: RecentWorkspaces | None = None) -> MainWindow:
+    """The window with its pages, connected. A new page is one `add_page` line here."""
+    window = MainWindow(settings or gui_settings(), recent or RecentWorkspaces())
+    datasets = DatasetsPage()
+    window.add_page("Datasets", datasets)
+    window.undo_requested.connect(datasets.undo)
+    window.restore_settings()
+    return window
+
+
+def start_workspace(window: MainWindow, workspace: Path | None,
+                    recent: RecentWorkspaces) -> None:
+    """Open the given workspace, else the last one that still exists, else the demo."""
+    if workspace is not None:
+        window.open_workspace(workspace)
+    elif (last := recent.last_existing()) is not None:
+        window.open_workspace(last)
+    else:
+        window.open_demo_workspace()
+
+
+def configure_logging() -> logging.Handler | None:
+    """Log INFO and above to a rotating file in the user's log folder; returns the handler."""
+    path = log_file_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    except OSError as exc:
+        log.warning("cannot write the log file %s: %s", path, exc)
+        return None
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    return handler
+
+
+def _qt_message(mode: QtMsgType, _context: object, message: str) -> None:
+    level = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+             QtMsgType.QtWarningMsg: logging.WARNING}.get(mode, logging.ERROR)
+    logging.getLogger("qt").log(level, "%s", message)
+
+
+def _excepthook(kind: type[BaseException], value: BaseException,
+                tb: TracebackType | None) -> None:
+    """An exception escaping a slot: log it and tell the user, instead of dying silently."""
+    log.critical("unhandled exception", exc_info=(kind, value, tb))
+    app = QApplication.instance()
+    if app is not None and not getattr(_excepthook, "showing", False):
+        _excepthook.showing = True  # type: ignore[attr-defined]
+        try:
+            QMessageBox.critical(None, APP_NAME, unexpected_error_message("doing that"))
+        finally:
+            _excepthook.showing = False  # type: ignore[attr-defined]
+
+
+def make_application() -> QApplication:
+    os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
+        # Qt 6 scales for high DPI by itself; pass fractional factors (125 %, 150 %) through.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationVersion(__version__)
+    app.setStyle("Fusion")
+    return app
+
+
+def run_app(workspace: Path | None = None) -> int:
+    """Run the desktop application until its window closes; returns the exit code."""
+    root = logging.getLogger()
+    root_level = root.level
+    # The file gets INFO; handlers already there (the CLI's stderr) keep the verbosity they had.
+    unleveled = [h for h in root.handlers if h.level == logging.NOTSET]
+    for existing in unleveled:
+        existing.setLevel(root.getEffectiveLevel())
+    handler = configure_logging()
+    previous_hook = sys.excepthook
+    previous_qt = qInstallMessageHandler(_qt_message)
+    sys.excepthook = _excepthook
+    try:
+        app = make_application()
+        log.info("Inspector %s starting (Qt platform %s)", __version__, app.platformName())
+        recent = RecentWorkspaces()
+        window = build_main_window(recent=recent)
+        window.show()
+        start_workspace(window, workspace, recent)
+        code = app.exec()
+        if not stop_all(timeout_ms=10_000):
+            log.warning("some work was still running at exit")
+        log.info("Inspector exits with %d", code)
+        return int(code)
+    finally:
+        sys.excepthook = previous_hook
+        qInstallMessageHandler(previous_qt)
+        if handler is not None:
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(root_level)
+        for existing in unleveled:
+            existing.setLevel(logging.NOTSET)
