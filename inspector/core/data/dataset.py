@@ -304,10 +304,14 @@ class Dataset:
             raise DatasetError(f"{path} is not inside the dataset {self.root}.") from None
 
     def _recover(self) -> None:
-        """Finish an operation that a killed process left half done."""
+        """Finish an operation that a killed process left half done.
+
+        Only then is the split brought up to date here: opening a dataset stays cheap, and
+        images copied in by hand get their split from the next operation or `split()`.
+        """
         if self.journal.recover():
             self._index = None
-        self.keep_split_current()
+            self.keep_split_current()
 
     # ----------------------------------------------------------------- class operations
     def create_class(self, name: str) -> Path:
