@@ -34,11 +34,60 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+X11_PACKAGES = ("libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 "
+                "libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 "
+                "libegl1 libfontconfig1")
+
+
+def missing_x11_libraries(plugin: Path | None = None) -> list[str]:
+    """System libraries that Qt's X11 plugin needs and cannot find (Linux only).
+
+    Qt aborts the process when its platform plugin fails to load, so this is checked first,
+    to say what to install instead of dying with a core dump.
+    """
+    import ctypes
+    import ctypes.util
+    import importlib.util
+    import re
+
+    if plugin is None:
+        spec = importlib.util.find_spec("PySide6")
+        if spec is None or not spec.submodule_search_locations:
+            return []
+        plugin = Path(spec.submodule_search_locations[0]) / "Qt/plugins/platforms/libqxcb.so"
+        if not plugin.exists():
+            return []
+    missing = []
+    try:
+        ctypes.CDLL(str(plugin))
+    except OSError as exc:
+        found = re.findall(r"([\w.+-]+\.so[\w.]*): cannot open shared object", str(exc))
+        missing.extend(found or [str(exc)])
+    if ctypes.util.find_library("xcb-cursor") is None:  # loaded by Qt at run time
+        missing.append("libxcb-cursor.so.0")
+    return missing
+
+
+def _uses_x11() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    platform = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0]
+    if platform:
+        return platform == "xcb"
+    return bool(os.environ.get("DISPLAY")) and not os.environ.get("WAYLAND_DISPLAY")
+
+
 def run(args: argparse.Namespace) -> int:
     if not has_display():
         exe = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "inspector"
         print(HEADLESS_HINT.format(exe=exe if exe.startswith("inspector") else "inspector"))
         return 0
+    if _uses_x11() and (missing := missing_x11_libraries()):
+        print(f"The desktop application cannot start: Qt's X11 support needs system libraries "
+              f"that are missing ({', '.join(missing)}).\nOn Debian or Ubuntu install them "
+              f"with:\n\n    sudo apt install {X11_PACKAGES}\n\nMeanwhile the headless "
+              "demo works: inspector demo", file=sys.stderr)
+        return 3
     from inspector.gui.app import run_app
 
     return run_app(args.workspace)

@@ -29,3 +29,17 @@ def test_demo_generates_validates_and_splits(tmp_path, capsys):
     assert "Demo workspace" in out
     assert "train" in out
     assert (tmp_path / "demo" / "datasets" / "main" / ".inspector" / "manifest.json").exists()
+
+
+def test_missing_x11_libraries_are_named_instead_of_qt_aborting(tmp_path):
+    from inspector.cli.gui_cmd import missing_x11_libraries
+
+    broken = tmp_path / "libqxcb.so"
+    broken.write_bytes(b"not a shared object")
+    assert missing_x11_libraries(broken)  # something is reported, nothing crashes
+
+
+def test_the_installed_qt_plugin_check_runs():
+    from inspector.cli.gui_cmd import missing_x11_libraries
+
+    assert isinstance(missing_x11_libraries(), list)
