@@ -19,6 +19,19 @@ what it found. To start the window on this machine anyway, give it a display (fo
 """
 
 
+def _command_name() -> str:
+    """How the user can type this command again: `inspector`, or its path if not on PATH."""
+    import shutil
+
+    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("inspector")
+    if not argv0.name.startswith("inspector") or argv0.name.endswith(".py"):
+        return "inspector"
+    on_path = shutil.which("inspector")
+    if on_path and Path(on_path).resolve() == argv0.resolve():
+        return "inspector"
+    return str(argv0)
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("gui", help="open the desktop application (default)")
     parser.add_argument("workspace", nargs="?", type=Path,
@@ -79,8 +92,7 @@ def _uses_x11() -> bool:
 
 def run(args: argparse.Namespace) -> int:
     if not has_display():
-        exe = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "inspector"
-        print(HEADLESS_HINT.format(exe=exe if exe.startswith("inspector") else "inspector"))
+        print(HEADLESS_HINT.format(exe=_command_name()))
         return 0
     if _uses_x11() and (missing := missing_x11_libraries()):
         print(f"The desktop application cannot start: Qt's X11 support needs system libraries "
