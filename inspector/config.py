@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import tomllib
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -66,12 +66,102 @@ class ImportConfig(_Section):
     seed: int = 0
 
 
+Stage = Literal["stem", "layer1", "layer2", "layer3", "layer4"]
+ResidualStage = Literal["layer1", "layer2", "layer3", "layer4"]
+STAGES: tuple[str, ...] = ("stem", "layer1", "layer2", "layer3", "layer4")
+
+
+class ModelConfig(_Section):
+    """The network: a ResNet-50 with CBAM attention in some stages and a linear head."""
+
+    architecture: Literal["resnet50_cbam"] = "resnet50_cbam"
+    input_size: int = Field(224, ge=32, le=1024, description="Square input side in pixels")
+    cbam_stages: list[ResidualStage] = Field(default_factory=lambda: ["layer3", "layer4"])
+    cbam_reduction: int = Field(16, ge=1, le=256, description="Channel-attention MLP reduction")
+    frozen_stages: list[Stage] = Field(
+        default_factory=lambda: ["stem", "layer1", "layer2"],
+        description="Stages kept fixed (with ImageNet weights only; without, all are trained)",
+    )
+    dropout: float = Field(0.2, ge=0.0, lt=1.0, description="Dropout before the linear head")
+    pretrained: bool = Field(True, description="Start from ImageNet weights where found")
+    imagenet_weights: Path | None = Field(
+        None, description="ImageNet ResNet-50 weights file (IMAGENET1K_V2), if not in the cache"
+    )
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        for name in ("cbam_stages", "frozen_stages"):
+            values = getattr(self, name)
+            if len(set(values)) != len(values):
+                raise ValueError(f"{name} lists a stage twice")
+        return self
+
+
+class LossConfig(_Section):
+    kind: Literal["focal", "cross_entropy"] = "focal"
+    gamma: float = Field(2.0, ge=0.0, le=10.0, description="Focal Loss focusing parameter")
+    alpha: Literal["none", "inverse_frequency"] | list[float] = Field(
+        "none", description="Per-class weights: none, inverse_frequency, or one value per class"
+    )
+
+    @model_validator(mode="after")
+    def _alpha_positive(self) -> Self:
+        if isinstance(self.alpha, list) and (not self.alpha or min(self.alpha) <= 0):
+            raise ValueError("alpha values must all be above 0")
+        return self
+
+
+class AugmentConfig(_Section):
+    """Training-time augmentation. PCB defects have no orientation: flips and 90° turns are safe."""
+
+    enabled: bool = True
+    flips: bool = True
+    rotate90: bool = True
+    affine_p: float = Field(0.5, ge=0.0, le=1.0, description="Shift/scale/rotate probability")
+    shift: float = Field(0.06, ge=0.0, le=0.5, description="Largest shift, fraction of the side")
+    scale: float = Field(0.1, ge=0.0, le=0.5, description="Largest zoom in or out")
+    rotate: float = Field(15.0, ge=0.0, le=180.0, description="Largest rotation in degrees")
+    brightness_contrast_p: float = Field(0.5, ge=0.0, le=1.0)
+    brightness: float = Field(0.2, ge=0.0, le=1.0)
+    contrast: float = Field(0.2, ge=0.0, le=1.0)
+    hue_saturation_p: float = Field(0.3, ge=0.0, le=1.0)
+    blur_p: float = Field(0.2, ge=0.0, le=1.0)
+    blur_max: int = Field(5, ge=3, le=31, description="Largest blur kernel (odd)")
+    noise_p: float = Field(0.2, ge=0.0, le=1.0)
+    noise_std: float = Field(0.06, ge=0.0, le=1.0, description="Largest noise std, 0-1 scale")
+    jpeg_p: float = Field(0.2, ge=0.0, le=1.0)
+    jpeg_quality_min: int = Field(50, ge=1, le=100)
+
+
+class TrainConfig(_Section):
+    epochs: int = Field(30, ge=1, le=10_000)
+    batch_size: int = Field(32, ge=1, le=4096)
+    lr_head: float = Field(1e-3, gt=0.0, le=1.0, description="Learning rate of CBAM and head")
+    lr_backbone: float = Field(
+        1e-4, gt=0.0, le=1.0, description="Learning rate of pretrained layers"
+    )
+    weight_decay: float = Field(1e-4, ge=0.0, le=1.0)
+    warmup_epochs: float = Field(1.0, ge=0.0, le=100.0)
+    patience: int = Field(6, ge=0, description="Epochs without val macro-F1 gain before stopping")
+    sampler: Literal["shuffle", "weighted"] = Field(
+        "shuffle", description="weighted: draw classes equally often (a remedy for imbalance)"
+    )
+    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
+    amp: bool = Field(True, description="Mixed precision on CUDA")
+    workers: int | None = Field(None, ge=0, le=64, description="DataLoader workers (auto: None)")
+    seed: int = 0
+    loss: LossConfig = LossConfig()
+
+
 class InspectorConfig(_Section):
     """Everything in a workspace's config.toml."""
 
     version: int = Field(1, ge=1, le=1)
     dataset: DatasetConfig = DatasetConfig()
     importers: ImportConfig = ImportConfig()
+    model: ModelConfig = ModelConfig()
+    augment: AugmentConfig = AugmentConfig()
+    train: TrainConfig = TrainConfig()
 
 
 def _describe(error: ValidationError) -> str:
@@ -108,4 +198,4 @@ def load_config(path: Path) -> InspectorConfig:
 
 
 def save_config(config: InspectorConfig, path: Path) -> None:
-    atomic_write_text(path, tomli_w.dumps(config.model_dump(mode="json")))
+    atomic_write_text(path, tomli_w.dumps(config.model_dump(mode="json", exclude_none=True)))
