@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,20 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_imagenet_weights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Session-wide (module fixtures that train run before function fixtures)."""
+    saved = {k: os.environ.get(k) for k in ("TORCH_HOME", "INSPECTOR_IMAGENET_WEIGHTS")}
+    os.environ["TORCH_HOME"] = str(tmp_path_factory.mktemp("torch-home"))
+    os.environ.pop("INSPECTOR_IMAGENET_WEIGHTS", None)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory,
                         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -21,6 +35,7 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory,
     home = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("INSPECTOR_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("INSPECTOR_DATA_DIR", str(home / "data"))
+
 
 
 ImageMaker = Callable[..., Path]

@@ -16,7 +16,7 @@ log = logging.getLogger("inspector")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from inspector.cli import dataset_cmd, demo_cmd, gui_cmd
+    from inspector.cli import dataset_cmd, demo_cmd, gui_cmd, train_cmd
 
     parser = argparse.ArgumentParser(
         prog="inspector",
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui_cmd.register(commands)
     demo_cmd.register(commands)
     dataset_cmd.register(commands)
+    train_cmd.register(commands)
     return parser
 
 

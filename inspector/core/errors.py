@@ -29,3 +29,7 @@ class CheckpointError(InspectorError):
 
 class CameraError(InspectorError):
     """A frame source cannot be opened."""
+
+
+class TrainingError(InspectorError):
+    """Training cannot go on (out of memory at batch size 1, no usable device, ...)."""

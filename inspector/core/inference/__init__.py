@@ -1,0 +1,1 @@
+"""Inference: loading a model and classifying images (live inspection builds on it)."""

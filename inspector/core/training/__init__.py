@@ -1,0 +1,1 @@
+"""Training: fit(), the epoch loop, data loading, checkpoints, distributed runs."""
