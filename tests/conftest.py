@@ -122,3 +122,14 @@ def salted_dataset(tmp_path: Path, class_tree: Callable[..., Path],
     (root / "ok" / "dup.png").write_bytes(ok_files[0].read_bytes())
     (root / "spur" / "conflict.png").write_bytes(ok_files[1].read_bytes())
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three classes of small synthetic patches: a plain folder, one sub-folder per class."""
+    from inspector.core.data.synthetic import generate_patch_dataset
+
+    root = tmp_path_factory.mktemp("tiny") / "data"
+    generate_patch_dataset(root, per_class=14, seed=3, size=48,
+                           classes=("ok", "short", "missing_hole"))
+    return root

@@ -223,7 +223,9 @@ def _fit(run: _Run, resume: bool) -> TrainResult:
     train_counts = splits.counts("train")
     criterion = build_loss(config.train.loss, train_counts).to(device)
     batch_size = _usable_batch_size(run, len(train_items) // ctx.world)
-    groups = trainable_parameter_groups(model, config.train.lr_backbone, config.train.lr_head,
+    # The smaller backbone rate protects pretrained features; random ones have none to protect.
+    lr_backbone = config.train.lr_backbone if weights_source else config.train.lr_head
+    groups = trainable_parameter_groups(model, lr_backbone, config.train.lr_head,
                                         config.train.weight_decay)
     optimizer = torch.optim.AdamW(groups)
 

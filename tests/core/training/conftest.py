@@ -1,20 +1,8 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from inspector.config import InspectorConfig
-from inspector.core.data.synthetic import generate_patch_dataset
-
-
-@pytest.fixture(scope="session")
-def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three classes of small synthetic patches: a plain folder, one sub-folder per class."""
-    root = tmp_path_factory.mktemp("tiny") / "data"
-    generate_patch_dataset(root, per_class=14, seed=3, size=48,
-                           classes=("ok", "short", "missing_hole"))
-    return root
 
 
 @pytest.fixture

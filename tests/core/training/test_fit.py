@@ -166,3 +166,33 @@ def test_two_processes_train_with_distributed_data_parallel(tiny_data, tiny_conf
     result = json.loads((tmp_path / "r.json").read_text())
     assert result["world_size"] == 2
     assert load_checkpoint(out / "best.safetensors").classes == ["missing_hole", "ok", "short"]
+
+
+def test_running_out_of_gpu_memory_retries_smaller_then_explains(tiny_data, tiny_config,
+                                                                  tmp_path, monkeypatch):
+    import torch
+
+    import inspector.core.training.fit as fit_module
+    from inspector.core.errors import TrainingError
+
+    real = fit_module.train_one_epoch
+    sizes = []
+
+    def once_out_of_memory(model, loader, *args, **kwargs):
+        sizes.append(loader.batch_size)
+        if len(sizes) == 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(model, loader, *args, **kwargs)
+
+    tiny_config.train.epochs = 1
+    monkeypatch.setattr(fit_module, "train_one_epoch", once_out_of_memory)
+    result = fit(tiny_config, Dataset(tiny_data), tmp_path / "a")
+    assert sizes == [8, 4]
+    assert any("out of memory" in w for w in result.warnings)
+
+    def always_out_of_memory(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(fit_module, "train_one_epoch", always_out_of_memory)
+    with pytest.raises(TrainingError, match="ran out of memory even with batch size 2"):
+        fit(tiny_config, Dataset(tiny_data), tmp_path / "b")
