@@ -74,6 +74,7 @@ def main() -> None:
 
         def trainer(frozen: list[str], source):
             model = build_model(config.model, len(splits.classes))
+            model.to(memory_format=torch.channels_last)  # as fit() does
             freeze_stages(model, frozen)
             model.train()
             optimizer = torch.optim.AdamW(trainable_parameter_groups(model, 1e-4, 1e-3, 1e-4))

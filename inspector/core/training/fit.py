@@ -215,9 +215,7 @@ def _fit(run: _Run, resume: bool) -> TrainResult:
     for warning in model_warnings:  # prepare_model has logged them
         run.report(TrainProgress("status", run.epoch, config.train.epochs, message=warning))
     pretrained = f"{weights_source.origin}: {weights_source.path}" if weights_source else None
-    model.to(device)
-    if device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
+    model.to(device, memory_format=torch.channels_last)
 
     train_items = splits.items["train"]
     train_counts = splits.counts("train")
@@ -227,7 +225,7 @@ def _fit(run: _Run, resume: bool) -> TrainResult:
     lr_backbone = config.train.lr_backbone if weights_source else config.train.lr_head
     groups = trainable_parameter_groups(model, lr_backbone, config.train.lr_head,
                                         config.train.weight_decay)
-    optimizer = torch.optim.AdamW(groups)
+    optimizer = torch.optim.AdamW(groups, fused=device.type == "cuda")
 
     if resume:
         _restore(run, model, optimizer, splits)
