@@ -153,6 +153,57 @@ class TrainConfig(_Section):
     loss: LossConfig = LossConfig()
 
 
+class SourceConfig(_Section):
+    """Where live frames come from: a camera index, a video file, a folder of images, an
+    rtsp:// or http(s):// URL, or "virtual" (generated boards with known defects)."""
+
+    spec: str = Field("virtual", min_length=1)
+    width: int | None = Field(None, ge=16, le=16384)
+    height: int | None = Field(None, ge=16, le=16384)
+    fps: float | None = Field(None, gt=0.0, le=1000.0)
+    exposure: float | None = Field(None, description="Driver units; only where the driver allows")
+    loop: bool = Field(False, description="Start a video or folder again at its end")
+    reconnect_initial_s: float = Field(0.5, gt=0.0, le=60.0)
+    reconnect_max_s: float = Field(10.0, gt=0.0, le=600.0)
+    reconnect_attempts: int = Field(0, ge=0, description="0: keep trying for ever")
+    open_timeout_s: float = Field(10.0, gt=0.0, le=300.0)
+
+
+class VerdictConfig(_Section):
+    """PASS when the good class wins with at least its threshold, FAIL when a defect class
+    does, REVIEW otherwise or when the frame looks unlike the training data."""
+
+    good_class: str = "ok"
+    default_threshold: float = Field(0.6, ge=0.0, le=1.0)
+    thresholds: dict[str, float] = Field(default_factory=dict, description="Per class")
+    ood_method: Literal["energy", "max_logit", "none"] = "energy"
+    ood_threshold: float | None = Field(
+        None, description="Scores above it mean out-of-distribution (fitted at training)"
+    )
+
+
+class ResultsConfig(_Section):
+    save_frames: Literal["fail_review", "all", "none"] = "fail_review"
+    jpeg_quality: int = Field(90, ge=10, le=100)
+    keep_days: int = Field(90, ge=0, description="0: keep results for ever")
+    max_snapshot_gb: float = Field(20.0, gt=0.0, description="Oldest snapshots go first")
+    shifts: dict[str, str] = Field(
+        default_factory=lambda: {"early": "06:00", "late": "14:00", "night": "22:00"},
+        description="Shift name -> start time (HH:MM), for yield by shift",
+    )
+
+
+class LiveConfig(_Section):
+    source: SourceConfig = SourceConfig()
+    verdict: VerdictConfig = VerdictConfig()
+    results: ResultsConfig = ResultsConfig()
+    backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    roi: tuple[int, int, int, int] | None = Field(None, description="x, y, width, height")
+    tiling: bool = Field(False, description="Classify a grid of patches over the frame")
+    tile_overlap: float = Field(0.25, ge=0.0, lt=0.9)
+    cam_alpha: float = Field(0.45, ge=0.0, le=1.0, description="Heat-map opacity")
+
+
 class InspectorConfig(_Section):
     """Everything in a workspace's config.toml."""
 
@@ -162,6 +213,7 @@ class InspectorConfig(_Section):
     model: ModelConfig = ModelConfig()
     augment: AugmentConfig = AugmentConfig()
     train: TrainConfig = TrainConfig()
+    live: LiveConfig = LiveConfig()
 
 
 def _describe(error: ValidationError) -> str:
