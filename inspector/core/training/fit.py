@@ -468,6 +468,8 @@ def _finish(run: _Run, model: nn.Module, splits: SplitData, device: torch.device
                                     max_pixels=pixels)
     temperature = fit_temperature(logits, labels) if len(labels) else 1.0
     best.meta["temperature"] = temperature
+    best.meta["verdict"] = _verdict_defaults(run.config, logits, labels, splits.classes,
+                                             temperature)
     test_items = splits.items["test"]
     if test_items:
         run.status(f"Evaluating the best epoch on {len(test_items)} test images")
@@ -486,6 +488,20 @@ def _finish(run: _Run, model: nn.Module, splits: SplitData, device: torch.device
         best.meta["warnings"] = run.warnings
     save_checkpoint(run.out_dir / BEST, best.meta, best.model_state)
     result.temperature = temperature
+
+
+def _verdict_defaults(config: InspectorConfig, logits: np.ndarray, labels: np.ndarray,
+                      classes: list[str], temperature: float) -> dict[str, Any]:
+    """Per-class thresholds and the out-of-distribution threshold, fitted on val."""
+    from inspector.core.evaluation.calibration import softmax
+    from inspector.core.inference.verdict import fit_ood_threshold, fit_thresholds
+
+    verdict = config.live.verdict
+    probabilities = softmax(logits, temperature)
+    return {"good_class": verdict.good_class,
+            "thresholds": fit_thresholds(probabilities, labels, classes),
+            "ood_method": verdict.ood_method,
+            "ood_threshold": fit_ood_threshold(logits, verdict.ood_method, temperature)}
 
 
 def result_summary(result: TrainResult) -> dict[str, Any]:
