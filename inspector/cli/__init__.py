@@ -16,7 +16,7 @@ log = logging.getLogger("inspector")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from inspector.cli import dataset_cmd, demo_cmd, gui_cmd, train_cmd
+    from inspector.cli import dataset_cmd, demo_cmd, gui_cmd, live_cmd, train_cmd
 
     parser = argparse.ArgumentParser(
         prog="inspector",
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.register(commands)
     dataset_cmd.register(commands)
     train_cmd.register(commands)
+    live_cmd.register(commands)
     return parser
 
 

@@ -45,3 +45,51 @@ def ensure_demo_workspace(
         dataset.split()
         atomic_write_text(mark, f"per_class={per_class} seed={seed}\n")
     return workspace
+
+
+DEMO_MODEL = "demo"
+
+
+def demo_training_config(workspace: Workspace):
+    """A small, quick run: minutes on a laptop CPU, from random weights if need be."""
+    config = workspace.config.model_copy(deep=True)
+    config.model.input_size = 64
+    config.train.epochs = 8
+    config.train.batch_size = 32
+    config.train.patience = 0
+    config.train.warmup_epochs = 0.5
+    return config
+
+
+def ensure_demo_model(workspace: Workspace, on_progress=None,
+                      stop_event: threading.Event | None = None) -> Path:
+    """The demo workspace's model, trained on its dataset the first time."""
+    from inspector.core.training.fit import fit
+
+    best = workspace.models_dir / DEMO_MODEL / "best.safetensors"
+    if best.is_file() and (best.parent / "evaluation.json").is_file():
+        return best
+    resume = (best.parent / "last.safetensors").is_file()
+    config = demo_training_config(workspace)
+    result = fit(config, workspace.dataset(), best.parent, on_progress, stop_event,
+                 resume=resume)
+    return result.best_path
+
+
+def run_demo_live(workspace: Workspace, model: Path, frames: int = 200, seed: int = DEMO_SEED,
+                  on_result=None, stop_event: threading.Event | None = None):
+    """Live inspection of the virtual camera (single patches with known truth)."""
+    from inspector.core.inference.live import LiveInspector
+    from inspector.core.inference.predictor import Predictor
+    from inspector.core.inference.sources import open_source
+    from inspector.core.inference.verdict import VerdictPolicy
+    from inspector.core.results import ResultsStore
+
+    live = workspace.config.live
+    predictor = Predictor.from_checkpoint(model, "auto", "torch")
+    policy = VerdictPolicy(predictor.classes, live.verdict, predictor.verdict_defaults,
+                           predictor.temperature)
+    source = open_source(f"virtual:{seed + 1}", mode="patch", size=128, realtime=False)
+    with ResultsStore(workspace.results_path, live.results) as store, source:
+        inspector = LiveInspector(predictor, policy, source, live, store, on_result)
+        return inspector.run(stop_event, frames)

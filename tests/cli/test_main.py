@@ -24,7 +24,8 @@ def test_no_display_prints_how_to_run_the_headless_demo(monkeypatch, capsys):
 
 
 def test_demo_generates_validates_and_splits(tmp_path, capsys):
-    assert main(["demo", "--workspace", str(tmp_path / "demo"), "--per-class", "4"]) == 0
+    assert main(["demo", "--workspace", str(tmp_path / "demo"), "--per-class", "4",
+                 "--no-train"]) == 0
     out = capsys.readouterr().out
     assert "Demo workspace" in out
     assert "train" in out
@@ -43,3 +44,15 @@ def test_the_installed_qt_plugin_check_runs():
     from inspector.cli.gui_cmd import missing_x11_libraries
 
     assert isinstance(missing_x11_libraries(), list)
+
+
+def test_demo_trains_a_model_and_inspects_the_virtual_camera(tmp_path, capsys):
+    workspace = tmp_path / "demo"
+    assert main(["demo", "--workspace", str(workspace), "--per-class", "6", "--frames",
+                 "10"]) == 0
+    out = capsys.readouterr().out
+    assert "Demo model: test accuracy" in out
+    assert "10 frames in" in out
+    assert "against the known truth" in out
+    assert (workspace / "models" / "demo" / "best.safetensors").is_file()
+    assert (workspace / "results.sqlite").is_file()
