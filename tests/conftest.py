@@ -13,6 +13,8 @@ from PIL import Image
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
+from helpers import png_claiming
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _no_imagenet_weights(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
@@ -76,33 +78,6 @@ def class_tree(tmp_path: Path, make_image: ImageMaker) -> Callable[..., Path]:
     return make
 
 
-def _png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims a huge size: a decompression bomb's signature."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
-
-
-# What salted_dataset plants, by file: the kind the validation report must give it.
-SALT = {
-    "ok/empty.png": "EMPTY",
-    "ok/notes.png": "NOT_IMAGE",
-    "ok/cut.jpg": "TRUNCATED",
-    "ok/cut.png": "TRUNCATED",
-    "ok/bomb.png": "TOO_LARGE",
-    "ok/folder.jpg": "UNSUPPORTED",
-    "ok/readme.txt": "UNSUPPORTED",
-    "stray.png": "UNSUPPORTED",
-}
-
-
 @pytest.fixture
 def salted_dataset(tmp_path: Path, class_tree: Callable[..., Path],
                    make_image: ImageMaker) -> Path:
@@ -114,7 +89,7 @@ def salted_dataset(tmp_path: Path, class_tree: Callable[..., Path],
     for suffix in (".jpg", ".png"):
         full = make_image(tmp_path / f"full{suffix}", size=(96, 96), seed=99).read_bytes()
         (root / "ok" / f"cut{suffix}").write_bytes(full[: len(full) // 2])
-    (root / "ok" / "bomb.png").write_bytes(_png_claiming(100_000, 100_000))
+    (root / "ok" / "bomb.png").write_bytes(png_claiming(100_000, 100_000))
     (root / "ok" / "folder.jpg").mkdir()
     (root / "ok" / "readme.txt").write_text("notes")
     make_image(root / "stray.png", seed=31337)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import SALT
+from helpers import SALT
 
 from inspector.cli import main
 from inspector.core.data.dataset import Dataset

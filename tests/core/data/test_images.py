@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import png_claiming
 from PIL import Image
 
 from inspector.core.data.images import (
@@ -95,19 +94,9 @@ def test_pixel_limit_is_checked_from_the_header(tmp_path, make_image):
     assert probe_image(path, max_pixels=1200).width == 40
 
 
-def _png_claiming(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
-
-
 def test_decompression_bomb_header_is_refused_without_decoding(tmp_path):
     path = tmp_path / "bomb.png"
-    path.write_bytes(_png_claiming(200_000, 200_000))
+    path.write_bytes(png_claiming(200_000, 200_000))
     assert path.stat().st_size < 200
     assert _problem(path) is ImageProblem.TOO_LARGE
 

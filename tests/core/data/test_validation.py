@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import threading
 
-from conftest import SALT
+from helpers import SALT
 
 from inspector.core.data.dataset import Dataset
 from inspector.core.data.validation import IssueKind, validate

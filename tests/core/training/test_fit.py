@@ -10,6 +10,7 @@ import time
 
 import pytest
 import tomli_w
+from helpers import tiny_training_config
 
 from inspector.core.data.dataset import Dataset
 from inspector.core.errors import CheckpointError
@@ -19,15 +20,7 @@ from inspector.core.training.fit import TrainProgress, fit
 
 @pytest.fixture(scope="module")
 def trained(tiny_data, tmp_path_factory):
-    from inspector.config import InspectorConfig
-
-    config = InspectorConfig()
-    config.model.input_size = 32
-    config.train.epochs = 2
-    config.train.batch_size = 8
-    config.train.workers = 0
-    config.train.warmup_epochs = 0.5
-    config.train.patience = 0
+    config = tiny_training_config()
     events: list[TrainProgress] = []
     out = tmp_path_factory.mktemp("run")
     result = fit(config, Dataset(tiny_data), out, events.append)
