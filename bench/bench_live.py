@@ -5,7 +5,7 @@ handing the result to the results store. Reference, measured in the same run: th
 bare forward pass on an already preprocessed 224x224 batch of 1. Then resident memory over
 a longer run (--soak N frames) of the fastest backend.
 
-    .venv/bin/python bench/bench_live.py [--frames 150] [--soak 2000]
+    .venv/bin/python bench/bench_live.py [--frames 150] [--soak 2000] [--rounds 3]
         [--backends torch onnx onnx-int8]
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -88,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=150)
     parser.add_argument("--soak", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--backends", nargs="+", default=["torch", "onnx", "onnx-int8"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -114,8 +116,13 @@ def main() -> None:
               "preprocess + inference + Grad-CAM + verdict + overlay + store")
         for backend in args.backends:
             predictor = Predictor.from_checkpoint(checkpoint, "cpu", backend)
-            bare = _bare(predictor, args.frames)
-            whole = _loop(predictor, args.frames, folder)
+            # Alternate rounds and take medians: on a loaded machine a slow spell then hits
+            # both figures instead of one, so the ratio stays trustworthy.
+            bares, wholes = [], []
+            for _ in range(args.rounds):
+                bares.append(_bare(predictor, args.frames))
+                wholes.append(_loop(predictor, args.frames, folder))
+            bare, whole = statistics.median(bares), statistics.median(wholes)
             rates[backend] = (bare, whole)
             print(f"{backend:10s} bare forward {bare:6.1f} frames/s ({1000 / bare:5.1f} ms)   "
                   f"whole loop {whole:6.1f} frames/s ({1000 / whole:5.1f} ms)   "

@@ -130,6 +130,7 @@ def run_app(workspace: Path | None = None) -> int:
         window = build_main_window(recent=recent)
         window.show()
         start_workspace(window, workspace, recent)
+        window.find_device()
         code = app.exec()
         if not stop_all(timeout_ms=10_000):
             log.warning("some work was still running at exit")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.workspace import RecentWorkspaces
+from inspector.gui.theme import THEMES, apply_theme
 from inspector.gui.workers.base import Worker, while_alive
 from inspector.gui.workers.dataset import (
     OpenedWorkspace,
@@ -115,6 +116,17 @@ class MainWindow(QMainWindow):
         self.undo_action.setToolTip("Undo the last dataset operation")
         self.undo_action.triggered.connect(self.undo_requested)
         edit_menu.addAction(self.undo_action)
+        view_menu = self.menuBar().addMenu("&View")
+        theme_menu = view_menu.addMenu("&Theme")
+        self.theme_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for name in THEMES:
+            action = QAction(name.capitalize(), self, checkable=True)
+            action.triggered.connect(lambda _checked=False, n=name: self.set_theme(n))
+            group.addAction(action)
+            theme_menu.addAction(action)
+            self.theme_actions[name] = action
+        self.page_actions_menu = view_menu.addMenu("&Go to page")
         self.rebuild_recent_menu()
 
         # status bar: loading progress (temporary) | workspace | dataset
@@ -134,10 +146,20 @@ class MainWindow(QMainWindow):
         self.workspace_label = QLabel()
         self.workspace_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.dataset_label = QLabel()
+        # Filled in after start-up (finding the device imports torch, which the window must
+        # not wait for), by the Models page (active model) and the Live page (camera).
+        self.device_label = QLabel("Device: …")
+        self.device_label.setToolTip("The compute device used for training and the torch "
+                                     "backend of live inspection")
+        self.model_label = QLabel("Model: none")
+        self.camera_label = QLabel("Camera: not in use")
         status = self.statusBar()
         status.addWidget(self.loading)
         status.addPermanentWidget(self.workspace_label, 1)
         status.addPermanentWidget(self.dataset_label)
+        status.addPermanentWidget(self.model_label)
+        status.addPermanentWidget(self.camera_label)
+        status.addPermanentWidget(self.device_label)
 
     def add_page(self, title: str, page: QWidget) -> None:
         """Add a page to the navigation list; it is told about the open workspace from now on."""
@@ -146,6 +168,11 @@ class MainWindow(QMainWindow):
         self._pages.append((title, page))
         self.nav.addItem(QListWidgetItem(title))
         self.stack.addWidget(page)
+        number = len(self._pages)
+        action = self.page_actions_menu.addAction(title)
+        if number <= 9:  # Ctrl+1..9 go to the pages, so the keyboard reaches every page
+            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+        action.triggered.connect(lambda _checked=False, t=title: self.show_page(t))
         if self.opened is not None:
             page.set_workspace(self.opened.workspace, self.opened.dataset)
         if self.nav.currentRow() < 0:
@@ -283,6 +310,30 @@ class MainWindow(QMainWindow):
         if folder:
             self.create_workspace(Path(folder))
 
+    # ------------------------------------------------------------------ status bar
+    def find_device(self, name: str = "auto") -> Worker:
+        """Describe the compute device in the status bar, off the GUI thread."""
+        from inspector.gui.workers.system import device_worker
+
+        worker = device_worker(name)
+        worker.finished.connect(while_alive(self, lambda text: self.device_label.setText(
+            f"Device: {text}")))
+        worker.failed.connect(while_alive(self, lambda message: self.device_label.setText(
+            "Device: unknown")))
+        worker.start()
+        return worker
+
+    def set_active_model(self, name: str | None) -> None:
+        self.model_label.setText(f"Model: {name}" if name else "Model: none")
+
+    def set_camera_state(self, state: str) -> None:
+        self.camera_label.setText(f"Camera: {state}")
+
+    def set_theme(self, name: str) -> None:
+        applied = apply_theme(name)
+        self.theme_actions[applied].setChecked(True)
+        self.settings.setValue("ui/theme", applied)
+
     def show_error(self, title: str, message: str) -> None:
         self.error_shown.emit(message)
         QMessageBox.critical(self, title, message)
@@ -300,6 +351,8 @@ class MainWindow(QMainWindow):
         splitter = self.settings.value("window/splitter")
         if isinstance(splitter, QByteArray | bytes) and splitter:
             self.splitter.restoreState(QByteArray(splitter))
+        theme = self.settings.value("ui/theme", "system")
+        self.set_theme(theme if isinstance(theme, str) else "system")
         page = _to_int(self.settings.value("window/page"), 0)
         if 0 <= page < self.nav.count():
             self.nav.setCurrentRow(page)

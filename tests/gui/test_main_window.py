@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from inspector.core.workspace import RecentWorkspaces
@@ -232,3 +232,51 @@ def test_the_window_does_not_import_heavy_libraries(tmp_path, workspace):
                             env=env, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_dark_theme_applies_and_is_kept_for_next_time(qtbot, settings, recent, window):
+    from inspector.gui.theme import is_dark
+
+    try:
+        window.theme_actions["dark"].trigger()
+        assert is_dark(QApplication.instance())
+        assert window.theme_actions["dark"].isChecked()
+        window.close()
+        again = build_main_window(QSettings(settings.fileName(), QSettings.Format.IniFormat),
+                                  recent)
+        qtbot.addWidget(again)
+        assert again.theme_actions["dark"].isChecked() and is_dark(QApplication.instance())
+        again.theme_actions["light"].trigger()
+        assert not is_dark(QApplication.instance())
+    finally:
+        window.set_theme("system")
+
+
+def test_every_page_has_a_keyboard_shortcut(qtbot, window):
+    from PySide6.QtWidgets import QWidget
+
+    from inspector.gui.main_window import Page
+
+    class Blank(QWidget):
+        def set_workspace(self, workspace, dataset) -> None:
+            pass
+
+    assert isinstance(Blank(), Page)
+    window.add_page("Second", Blank())
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert window.nav.currentRow() == 1
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert window.nav.currentRow() == 0
+
+
+def test_the_status_bar_names_the_device_model_and_camera(qtbot, window):
+    assert window.device_label.text() == "Device: …"  # nothing heavy at start-up
+    worker = window.find_device("cpu")
+    with qtbot.waitSignal(worker.done, timeout=30_000):
+        pass
+    assert window.device_label.text().startswith("Device: CPU (")
+    window.set_active_model("run-2026-12-01")
+    assert window.model_label.text() == "Model: run-2026-12-01"
+    window.set_camera_state("reconnecting")
+    assert window.camera_label.text() == "Camera: reconnecting"
