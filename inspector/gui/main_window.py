@@ -8,11 +8,12 @@ workspace changes (with None, None when none is open).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -50,6 +52,38 @@ APP_TITLE = "Inspector"
 @runtime_checkable
 class Page(Protocol):
     def set_workspace(self, workspace: Workspace | None, dataset: Dataset | None) -> None: ...
+
+
+class LazyPage(QWidget):
+    """A page built the first time it is shown, so its imports (pyqtgraph, ~0.75 s) do not
+    delay the window. It relays `set_workspace` to the page, before and after it is built."""
+
+    def __init__(self, factory: Callable[[], QWidget], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._factory = factory
+        self._workspace: tuple[Workspace | None, Dataset | None] = (None, None)
+        self.page: QWidget | None = None
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+
+    def build(self) -> QWidget:
+        if self.page is None:
+            page = self._factory()
+            if not isinstance(page, Page):
+                raise TypeError(f"{type(page).__name__} has no set_workspace(workspace, dataset)")
+            self.page = page
+            self._layout.addWidget(page)
+            page.set_workspace(*self._workspace)
+        return self.page
+
+    def set_workspace(self, workspace: Workspace | None, dataset: Dataset | None) -> None:
+        self._workspace = (workspace, dataset)
+        if self.page is not None:
+            self.page.set_workspace(workspace, dataset)  # type: ignore[attr-defined]
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        self.build()
+        super().showEvent(event)
 
 
 class MainWindow(QMainWindow):
@@ -179,9 +213,10 @@ class MainWindow(QMainWindow):
             self.nav.setCurrentRow(0)
 
     def page(self, title: str) -> QWidget:
+        """The page with that title (a lazy page is built now)."""
         for name, page in self._pages:
             if name == title:
-                return page
+                return page.build() if isinstance(page, LazyPage) else page
         raise KeyError(title)
 
     def page_titles(self) -> list[str]:

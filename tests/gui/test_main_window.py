@@ -280,3 +280,25 @@ def test_the_status_bar_names_the_device_model_and_camera(qtbot, window):
     assert window.model_label.text() == "Model: run-2026-12-01"
     window.set_camera_state("reconnecting")
     assert window.camera_label.text() == "Camera: reconnecting"
+
+
+def test_a_lazy_page_is_built_when_first_shown_and_gets_the_workspace(qtbot, window, workspace):
+    from PySide6.QtWidgets import QWidget
+
+    from inspector.gui.main_window import LazyPage
+
+    seen = []
+
+    class Heavy(QWidget):
+        def set_workspace(self, ws, dataset) -> None:
+            seen.append(ws.root if ws else None)
+
+    built = []
+    lazy = LazyPage(lambda: built.append(1) or Heavy())
+    window.add_page("Heavy", lazy)
+    open_and_wait(qtbot, window, workspace.root)
+    assert built == []  # opening a workspace does not build it
+    window.show_page("Heavy")
+    qtbot.waitUntil(lambda: built == [1], timeout=TIMEOUT)
+    assert seen == [workspace.root]
+    assert isinstance(window.page("Heavy"), Heavy) and built == [1]
