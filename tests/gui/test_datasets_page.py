@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox, QTreeWidgetItem
+from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QMessageBox, QTreeWidgetItem
 
 from inspector.core.data import validation
 from inspector.core.data.dataset import Dataset
@@ -313,3 +314,156 @@ def test_a_page_deleted_while_its_job_runs_ignores_the_result(qtbot, dataset, mo
     qtbot.wait(10)  # let the deferred delete happen (an event loop turn, not a sleep)
     with qtbot.waitSignal(worker.done, timeout=TIMEOUT):
         worker.cancel()
+
+
+# ---------------------------------------------------------------------- the image grid
+def grid_paths(page: DatasetsPage) -> list[str]:
+    model = page.grid.grid_model
+    return [model.image_at(r).path for r in range(model.rowCount())]
+
+
+def click_thumbnail(qtbot, page: DatasetsPage, row: int,
+                    modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    rect = page.grid.visualRect(page.grid.grid_model.index(row))
+    qtbot.mouseClick(page.grid.viewport(), Qt.MouseButton.LeftButton, modifier,
+                     pos=rect.center())
+
+
+def test_the_grid_shows_the_selected_class_and_filters_by_split(qtbot, page, dataset):
+    assert len(grid_paths(page)) == 14  # all classes at first
+    select(page, "short")
+    assert page.class_filter.currentData() == "short"
+    assert sorted(Path(p).name for p in grid_paths(page)) == \
+        sorted(p.name for p in dataset.image_files("short"))
+    page.split_filter.setCurrentIndex(page.split_filter.findData("train"))
+    train = int(rows(page)["short"]["Train"])
+    assert len(grid_paths(page)) == train
+    assert "of 14 images" in page.grid_status.text()
+    qtbot.mouseClick(page.show_all_button, Qt.MouseButton.LeftButton)
+    assert len(grid_paths(page)) == 14
+    # thumbnails arrive (decoded off the GUI thread)
+    qtbot.waitUntil(lambda: all(page.loader.is_cached(p) for p in grid_paths(page)),
+                    timeout=TIMEOUT)
+
+
+def test_the_class_table_numbers_its_rows_for_the_keys(page):
+    header = page.table.model()
+    assert header.headerData(0, Qt.Orientation.Vertical) == "1"
+    assert header.headerData(1, Qt.Orientation.Vertical) == "2"
+    assert not page.table.verticalHeader().isHidden()
+
+
+def test_relabel_with_a_number_key_moves_the_file_and_undo_moves_it_back(qtbot, page,
+                                                                          dataset):
+    changed = []
+    page.dataset_changed.connect(lambda: changed.append(True))
+    select(page, "ok")
+    click_thumbnail(qtbot, page, 0)
+    click_thumbnail(qtbot, page, 1, Qt.KeyboardModifier.ShiftModifier)
+    moved = [Path(p) for p in page.grid.selected_paths()]
+    assert len(moved) == 2
+    with qtbot.waitSignal(page.refreshed, timeout=TIMEOUT):
+        qtbot.keyClick(page.grid, Qt.Key.Key_2)  # row 2 of the table: short
+    assert not any(p.exists() for p in moved)
+    assert all((dataset.root / "short" / p.name).exists() for p in moved)
+    assert rows(page)["ok"]["Total"] == "8"
+    assert rows(page)["short"]["Total"] == "6"
+    assert "Moved 2 images to 'short'" in page.message_bar.text()
+    assert changed
+    click_and_wait(qtbot, page.undo_button, page.refreshed)
+    assert all(p.exists() for p in moved)
+    assert rows(page)["ok"]["Total"] == "10"
+    assert rows(page)["short"]["Total"] == "4"
+
+
+def test_a_number_without_a_class_says_so(qtbot, page):
+    click_thumbnail(qtbot, page, 0)
+    qtbot.keyClick(page.grid, Qt.Key.Key_7)
+    assert "no class 7" in page.message_bar.text()
+    assert not page.busy
+
+
+def drop_on_class(page: DatasetsPage, mime: QMimeData, label: str) -> None:
+    """What a drag from the grid does at its end: enter, move over the class's row, drop."""
+    viewport = page.table.viewport()
+    pos = page.table.visualRect(page.model.index(page.model.row_of(label), 0)).center()
+    args = (Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)
+    for event in (QDragEnterEvent(pos, *args), QDragMoveEvent(pos, *args)):
+        QApplication.sendEvent(viewport, event)
+        assert event.isAccepted(), "the class table refused the drag"
+    QApplication.sendEvent(viewport, QDropEvent(QPointF(pos), *args))
+
+
+def test_relabel_by_dropping_thumbnails_on_a_class(qtbot, page, dataset):
+    select(page, "short")
+    click_thumbnail(qtbot, page, 0)
+    source = Path(page.grid.selected_paths()[0])
+    mime = page.grid.grid_model.mimeData(page.grid.selectionModel().selectedIndexes())
+    with qtbot.waitSignal(page.refreshed, timeout=TIMEOUT):
+        drop_on_class(page, mime, "ok")
+    assert not source.exists()
+    assert (dataset.root / "ok" / source.name).exists()
+    assert rows(page)["ok"]["Total"] == "11"
+    assert rows(page)["short"]["Total"] == "3"
+    click_and_wait(qtbot, page.undo_button, page.refreshed)
+    assert source.exists()
+    assert rows(page)["short"]["Total"] == "4"
+
+
+def test_delete_selected_images_and_undo(qtbot, page, dataset):
+    select(page, "short")
+    click_thumbnail(qtbot, page, 0)
+    victim = Path(page.grid.selected_paths()[0])
+    with qtbot.waitSignal(page.refreshed, timeout=TIMEOUT):
+        qtbot.keyClick(page.grid, Qt.Key.Key_Delete)
+    assert not victim.exists()
+    assert rows(page)["short"]["Total"] == "3"
+    assert "Undo" in page.message_bar.text()
+    with qtbot.waitSignal(page.refreshed, timeout=TIMEOUT):
+        qtbot.mouseClick(page.undo_button, Qt.MouseButton.LeftButton)  # Ctrl+Z: the window's
+    assert victim.exists()
+    assert rows(page)["short"]["Total"] == "4"
+
+
+def test_picking_a_problem_in_the_report_shows_its_images(qtbot, page, dataset):
+    ok_files = dataset.image_files("ok")
+    copy = dataset.root / "ok" / "copy.png"
+    shutil.copy(ok_files[1], copy)
+    conflict = dataset.root / "short" / "conflict.png"
+    shutil.copy(ok_files[2], conflict)
+    (dataset.root / "short" / "empty.png").write_bytes(b"")
+    click_and_wait(qtbot, page.refresh_button, page.refreshed)
+    click_and_wait(qtbot, page.validate_button, page.validation_finished)
+    assert page.side_tabs.currentWidget() is page.report_tab
+    kinds = _kinds(page)
+    page.issue_tree.setCurrentItem(kinds["duplicate (1)"])
+    assert sorted(grid_paths(page)) == sorted([str(ok_files[1]), str(copy)])
+    assert page.problem_filter.currentText() == "Duplicates"
+    conflict_issue = kinds["label conflict (1)"].child(0)
+    page.issue_tree.setCurrentItem(conflict_issue)
+    assert sorted(grid_paths(page)) == sorted([str(ok_files[2]), str(conflict)])
+    assert "from the validation report" in page.grid_status.text()
+    page.issue_tree.setCurrentItem(kinds["zero-byte file (1)"])
+    assert grid_paths(page) == [str(dataset.root / "short" / "empty.png")]
+
+
+def test_import_and_capture_buttons_open_their_dialogs(qtbot, page):
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    assert page.import_dialog is not None and page.import_dialog.isVisible()
+    page.import_dialog.close()
+    qtbot.mouseClick(page.capture_button, Qt.MouseButton.LeftButton)
+    assert page.capture_dialog is not None and page.capture_dialog.isVisible()
+    page.capture_dialog.close()
+
+
+def test_an_import_refreshes_the_page(qtbot, page, class_tree, tmp_path):
+    source = class_tree({"scratch": 3, "ok": 2}, root=tmp_path / "incoming")
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    dialog = page.import_dialog
+    dialog.set_source(source, "folder")
+    with qtbot.waitSignals([page.dataset_changed, page.refreshed], timeout=TIMEOUT):
+        qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    assert rows(page)["scratch"]["Total"] == "3"
+    assert rows(page)["ok"]["Total"] == "12"
+    dialog.close()

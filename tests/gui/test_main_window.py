@@ -139,6 +139,23 @@ def test_edit_undo_undoes_the_last_dataset_operation(qtbot, window, workspace):
     assert page.model.rowCount() == 2
 
 
+def test_ctrl_z_in_the_datasets_page_undoes_and_ctrl_shift_n_adds_a_class(qtbot, window,
+                                                                          workspace, dialogs):
+    open_and_wait(qtbot, window, workspace.root)
+    page = datasets_page(window)
+    window.activateWindow()
+    page.table.setFocus()
+    dialogs.texts.append(("scratch", True))
+    with qtbot.waitSignal(page.refreshed, timeout=TIMEOUT):
+        qtbot.keyClick(page.table, Qt.Key.Key_N,
+                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert (window.opened.dataset.root / "scratch").is_dir()
+    window.opened.dataset.delete_class("short")
+    with qtbot.waitSignal(page.refreshed, timeout=TIMEOUT):
+        qtbot.keyClick(page.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert (window.opened.dataset.root / "short").is_dir()
+
+
 def test_geometry_and_page_are_restored_next_time(qtbot, settings, recent):
     first = build_main_window(settings, recent)
     qtbot.addWidget(first)
