@@ -23,7 +23,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                       help="camera index (0), video file, image folder, rtsp:// or http:// URL, "
                       "or virtual[:SEED] (default: the workspace setting, else virtual)")
     live.add_argument("--model", type=Path, default=None,
-                      help="model folder or file (default: the workspace's newest model)")
+                      help="model folder or file (default: the workspace's active model)")
     live.add_argument("--workspace", type=Path, default=None,
                       help="workspace whose settings, model and results store to use")
     live.add_argument("--backend", choices=("torch", "onnx", "onnx-int8"), default=None)
@@ -50,13 +50,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.set_defaults(func=cmd_export)
 
 
-def newest_model(workspace: Workspace) -> Path:
-    models = sorted(workspace.models_dir.glob("*/best.safetensors"),
-                    key=lambda p: p.stat().st_mtime)
-    if not models:
-        raise InspectorError(f"The workspace {workspace.root} has no trained model yet: train "
-                             "one (inspector train --data WORKSPACE) or give --model.")
-    return models[-1]
+def workspace_model(workspace: Workspace) -> Path:
+    """The workspace's active model (set on the Models page), else its newest usable one."""
+    from inspector.core.model_catalog import active_model
+
+    model = active_model(workspace)
+    if model is None:
+        raise InspectorError(f"The workspace {workspace.root} has no usable trained model yet: "
+                             "train one (inspector train --data WORKSPACE) or give --model.")
+    return model.folder / "best.safetensors"
 
 
 def _setup(args: argparse.Namespace) -> tuple[InspectorConfig, Workspace | None, Path]:
@@ -66,7 +68,7 @@ def _setup(args: argparse.Namespace) -> tuple[InspectorConfig, Workspace | None,
     elif args.model is None and (Path.cwd() / CONFIG_NAME).is_file():
         workspace = Workspace.open(Path.cwd())
     config = workspace.config if workspace else InspectorConfig()
-    model = args.model or (newest_model(workspace) if workspace else None)
+    model = args.model or (workspace_model(workspace) if workspace else None)
     if model is None:
         raise InspectorError("Give --model, or --workspace to use its newest model.")
     live = config.live
@@ -159,20 +161,15 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise InspectorError("--int8 needs --data: INT8 is calibrated on the validation "
                                  "split and checked on the test split.")
         from inspector.cli.dataset_cmd import open_dataset
-        from inspector.core.inference.quantize import calibration_batches, quantize_int8
-        from inspector.core.training.checkpoint import load_checkpoint
-        from inspector.core.training.data import collect_splits
+        from inspector.core.inference.quantize import quantize_with_dataset
 
-        checkpoint = load_checkpoint(model)
         dataset, _ = open_dataset(args.data)
-        splits = collect_splits(dataset)
-        remap = [checkpoint.classes.index(c) for c in splits.classes]
-        calibration = calibration_batches(checkpoint.meta, splits.items["val"])
-        test_items = splits.items["test"]
-        test = calibration_batches(checkpoint.meta, test_items, limit=len(test_items))
-        labels = [remap[label] for _, label in test_items]
-        report = quantize_int8(path, calibration, evaluation=(test, labels))
-        print(f"INT8 model: {path.with_suffix('.int8.onnx')}; test accuracy "
-              f"{report.int8_accuracy:.4f} vs fp32 {report.fp32_accuracy:.4f} "
-              f"({report.delta_points:+.2f} points) on {report.n_images} images")
+        report = quantize_with_dataset(path, model, dataset)
+        if report.n_images:
+            print(f"INT8 model: {report.path}; test accuracy {report.int8_accuracy:.4f} vs "
+                  f"fp32 {report.fp32_accuracy:.4f} ({report.delta_points:+.2f} points) on "
+                  f"{report.n_images} images")
+        else:
+            print(f"INT8 model: {report.path}; the dataset has no test split, so its accuracy "
+                  f"was not measured (features correlation {report.features_correlation:.3f})")
     return 0

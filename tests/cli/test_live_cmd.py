@@ -59,3 +59,23 @@ def test_live_without_an_export_says_how_to_make_one(trained_model, tmp_path, ca
                  "--max-frames", "1"])
     assert code == 2
     assert "inspector export" in capsys.readouterr().err
+
+
+def test_live_in_a_workspace_uses_its_active_model(trained_model, tiny_data, tmp_path, capsys):
+    import shutil
+
+    from inspector.core.model_catalog import set_active_model
+    from inspector.core.workspace import Workspace
+
+    out, _ = trained_model
+    workspace = Workspace.create(tmp_path / "ws")
+    for name in ("older", "newer"):
+        shutil.copytree(out, workspace.models_dir / name)
+    set_active_model(workspace, "older")
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    shutil.copy(sorted((tiny_data / "ok").iterdir())[0], frames)
+    assert main(["live", "--workspace", str(workspace.root), "--source", str(frames),
+                 "--out", str(tmp_path / "store"), "--max-frames", "1"]) == 0
+    assert "older/best.safetensors" in capsys.readouterr().out
+

@@ -72,13 +72,15 @@ def int8_path(onnx_path: Path) -> Path:
 
 def calibration_batches(checkpoint_meta: Mapping[str, Any], items: Sequence[tuple[Path, int]],
                         batch_size: int = 16, limit: int = 256,
-                        max_pixels: int | None = None) -> list[np.ndarray]:
+                        max_pixels: int | None = None,
+                        kept: list[int] | None = None) -> list[np.ndarray]:
     """Images preprocessed as the evaluation does, as normalised float32 NCHW batches.
 
     `checkpoint_meta` is a checkpoint's meta or an exported model's metadata (``input_size``
     and ``normalization`` are read). At most `limit` items are used, spread evenly over the
     list (items come sorted by class, so every class is represented). Unreadable images are
-    skipped with a warning.
+    skipped with a warning; `kept`, when given, receives the indices of the items used (so
+    labels can follow the images).
     """
     from inspector.core.data.augment import eval_pipeline
     from inspector.core.data.images import DEFAULT_MAX_PIXELS, load_rgb
@@ -91,13 +93,14 @@ def calibration_batches(checkpoint_meta: Mapping[str, Any], items: Sequence[tupl
     mean = np.asarray(norm["mean"], np.float32).reshape(1, 3, 1, 1) * np.float32(255.0)
     std = np.asarray(norm["std"], np.float32).reshape(1, 3, 1, 1) * np.float32(255.0)
     pipeline = eval_pipeline(size)
-    chosen = list(items)
-    if len(chosen) > limit:
-        chosen = [chosen[i] for i in np.linspace(0, len(chosen) - 1, limit).round().astype(int)]
+    indices = list(range(len(items)))
+    if len(indices) > limit:
+        indices = [int(i) for i in np.linspace(0, len(items) - 1, limit).round().astype(int)]
+    chosen = [items[i] for i in indices]
     images: list[np.ndarray] = []
     batches: list[np.ndarray] = []
     skipped = 0
-    for path, _ in chosen:
+    for index, (path, _) in zip(indices, chosen, strict=True):
         try:
             image = load_rgb(Path(path), max_pixels or DEFAULT_MAX_PIXELS)
         except DatasetError as exc:
@@ -105,6 +108,8 @@ def calibration_batches(checkpoint_meta: Mapping[str, Any], items: Sequence[tupl
             log.warning("left out of calibration: %s", exc)
             continue
         images.append(pipeline(image=image)["image"].transpose(2, 0, 1))
+        if kept is not None:
+            kept.append(index)
         if len(images) == batch_size:
             batches.append(_normalise(images, mean, std))
             images = []
@@ -323,3 +328,32 @@ def _first_images(batches: Sequence[np.ndarray], n: int) -> list[np.ndarray]:
         chosen.append(batch[: n - count])
         count += len(chosen[-1])
     return chosen
+
+
+def quantize_with_dataset(onnx_path: Path, checkpoint_path: Path, dataset: Any,
+                          progress: Callable[[str, float], None] | None = None
+                          ) -> QuantizationReport:
+    """INT8 for a dataset's model: calibrated on its val split, accuracy measured on its test split.
+
+    The one recipe behind `inspector export --int8` and the Models page. The dataset's classes
+    are mapped onto the checkpoint's by name, so a dataset that lists them in another order
+    still measures the right accuracy.
+    """
+    from inspector.core.training.checkpoint import load_checkpoint
+    from inspector.core.training.data import collect_splits
+
+    checkpoint = load_checkpoint(Path(checkpoint_path))
+    splits = collect_splits(dataset)
+    unknown = [c for c in splits.classes if c not in checkpoint.classes]
+    if unknown:
+        raise DatasetError(f"The dataset has classes the model does not know ({', '.join(unknown)}"
+                           "): calibrate with the dataset the model was trained on.")
+    remap = [checkpoint.classes.index(c) for c in splits.classes]
+    calibration = calibration_batches(checkpoint.meta, splits.items["val"])
+    test_items = splits.items["test"]
+    evaluation = None
+    if test_items:
+        kept: list[int] = []
+        test = calibration_batches(checkpoint.meta, test_items, limit=len(test_items), kept=kept)
+        evaluation = (test, [remap[test_items[i][1]] for i in kept])
+    return quantize_int8(onnx_path, calibration, evaluation=evaluation, progress=progress)

@@ -105,20 +105,11 @@ def export_worker(model_folder: Path, dataset: Dataset | None = None,
         if dataset is None:
             raise InspectorError("INT8 needs a dataset: it is calibrated on the validation "
                                  "split and checked on the test split.")
-        from inspector.core.inference.quantize import calibration_batches, quantize_int8
-        from inspector.core.training.checkpoint import load_checkpoint
-        from inspector.core.training.data import collect_splits
+        from inspector.core.inference.quantize import quantize_with_dataset
 
         progress(PERCENT // 5, PERCENT)
-        checkpoint = load_checkpoint(Path(model_folder))
-        splits = collect_splits(dataset)
-        remap = [checkpoint.classes.index(c) for c in splits.classes]
-        calibration = calibration_batches(checkpoint.meta, splits.items["val"])
-        test_items = splits.items["test"]
-        test = calibration_batches(checkpoint.meta, test_items, limit=max(1, len(test_items)))
-        labels = [remap[label] for _, label in test_items]
-        report = quantize_int8(
-            onnx, calibration, evaluation=(test, labels) if test_items else None,
+        report = quantize_with_dataset(
+            onnx, Path(model_folder) / "best.safetensors", dataset,
             progress=lambda _stage, f: progress(PERCENT // 5 + int(f * PERCENT * 4 / 5),
                                                 PERCENT))
         return ExportResult(onnx, Path(report.path) if report.path else None, report)

@@ -164,3 +164,17 @@ def test_calibration_batches_from_files(tmp_path, caplog):
     # `limit` spreads the choice over the whole list (items come sorted by class).
     chosen = calibration_batches(META, items[5:], batch_size=8, limit=3)
     np.testing.assert_allclose(np.concatenate(chosen), expected[[4, 6, 8]], atol=1e-5)
+
+
+def test_unreadable_images_are_left_out_and_kept_says_which_were_used(tmp_path):
+    import cv2
+
+    good = tmp_path / "good.png"
+    cv2.imwrite(str(good), np.full((40, 40, 3), 90, np.uint8))
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG broken")
+    meta = {"input_size": 32, "normalization": {"mean": [0.5] * 3, "std": [0.25] * 3}}
+    kept: list[int] = []
+    batches = calibration_batches(meta, [(good, 0), (bad, 1), (good, 2)], kept=kept)
+    assert kept == [0, 2]  # so labels [0, 2] follow the two images, not [0, 1]
+    assert [b.shape for b in batches] == [(2, 3, 32, 32)]
