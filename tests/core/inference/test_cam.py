@@ -46,14 +46,23 @@ def test_a_thousand_frames_do_not_grow_memory(small_checkpoint):
     import gc
     import resource
 
+    import torch
+
     predictor = Predictor.from_checkpoint(small_checkpoint, device="cpu")
     image = SyntheticPCB(seed=3).patch("short", 32)
-    for _ in range(50):  # warm up allocators
-        predictor.infer([image])
-    gc.collect()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for _ in range(1000):
-        predictor.infer([image])
-    gc.collect()
+    threads = torch.get_num_threads()
+    # One thread: on a loaded machine OpenMP's spinning threads made these 1,000 tiny frames
+    # take minutes; memory growth does not depend on the thread count.
+    torch.set_num_threads(1)
+    try:
+        for _ in range(50):  # warm up allocators
+            predictor.infer([image])
+        gc.collect()
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        for _ in range(1000):
+            predictor.infer([image])
+        gc.collect()
+    finally:
+        torch.set_num_threads(threads)
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 30, f"resident memory grew {grown_mb:.0f} MB over 1,000 frames"
