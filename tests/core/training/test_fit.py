@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import tomli_w
@@ -93,19 +94,20 @@ def test_a_batch_larger_than_the_dataset_is_reduced_with_a_warning(tiny_data, ti
 
 def test_a_full_disk_keeps_the_previous_checkpoint(tiny_data, tiny_config, tmp_path,
                                                    monkeypatch):
-    import inspector.core.training.checkpoint as checkpoint_module
+    import safetensors.torch
 
     tiny_config.train.epochs = 2
-    real_write = checkpoint_module.atomic_write_bytes
+    real_write = safetensors.torch.save_file
     writes = []
 
-    def failing_write(path, data):
+    def failing_write(tensors, path, metadata=None):
         writes.append(path)
-        if len(writes) > 2:  # epoch 1 (best + last) succeeds, then the disk is full
+        if len(writes) > 2:  # epoch 1 (best + last) succeeds, then the disk fills mid-write
+            Path(path).write_bytes(b"\0" * 1000)
             raise OSError(errno.ENOSPC, "No space left on device")
-        real_write(path, data)
+        real_write(tensors, path, metadata=metadata)
 
-    monkeypatch.setattr(checkpoint_module, "atomic_write_bytes", failing_write)
+    monkeypatch.setattr(safetensors.torch, "save_file", failing_write)
     with pytest.raises(CheckpointError, match="disk is full"):
         fit(tiny_config, Dataset(tiny_data), tmp_path)
     assert load_checkpoint(tmp_path / "last.safetensors").meta["resume"]["epoch"] == 1
