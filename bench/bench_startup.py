@@ -10,7 +10,7 @@ Each figure is the median wall time of fresh processes (`--runs`, default 5):
   the workspace's counts.
 
 Target: the window within 2 s. Also lists heavy modules found in `sys.modules` at that point
-(torch, cv2, captum, albumentations, onnxruntime must not be).
+(torch, cv2, captum, albumentations, onnxruntime, pyqtgraph must not be).
 Runs offscreen unless DISPLAY is set (then under the real X server, e.g. Xvfb).
 
     .venv/bin/python bench/bench_startup.py [--runs 5] [--workspace DIR]
@@ -28,7 +28,7 @@ import textwrap
 import time
 from pathlib import Path
 
-HEAVY = ("torch", "torchvision", "cv2", "albumentations", "captum", "onnxruntime")
+HEAVY = ("torch", "torchvision", "cv2", "albumentations", "captum", "onnxruntime", "pyqtgraph")
 
 WINDOW = textwrap.dedent("""
     import sys

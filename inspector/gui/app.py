@@ -11,13 +11,15 @@ from types import TracebackType
 
 from PySide6.QtCore import QSettings, Qt, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from inspector import __version__
 from inspector.core.paths import APP_NAME, user_config_dir
 from inspector.core.workspace import RecentWorkspaces
-from inspector.gui.main_window import MainWindow
+from inspector.gui.main_window import LazyPage, MainWindow
 from inspector.gui.pages.datasets import DatasetsPage
+from inspector.gui.pages.evaluate import EvaluatePage
+from inspector.gui.pages.models import ModelsPage
 from inspector.gui.workers.base import log_file_path, stop_all, unexpected_error_message
 
 log = logging.getLogger(__name__)
@@ -38,8 +40,35 @@ def build_main_window(settings: QSettings | None = None,
     """The window with its pages, connected. A new page is one `add_page` line here."""
     window = MainWindow(settings or gui_settings(), recent or RecentWorkspaces())
     datasets = DatasetsPage()
+    evaluate = EvaluatePage()
+    models = ModelsPage()
+
+    def training_built(train: QWidget) -> None:
+        train.model_trained.connect(lambda _folder: models.refresh())  # type: ignore[attr-defined]
+        train.model_trained.connect(  # type: ignore[attr-defined]
+            lambda _folder: evaluate.refresh_models())
+
+    def augment_page() -> QWidget:
+        # built when first shown: its preview loads albumentations and cv2 (~1 s)
+        from inspector.gui.pages.augment import AugmentPage
+
+        return AugmentPage()
+
+    def train_page() -> QWidget:
+        from inspector.gui.pages.train import TrainPage  # pyqtgraph: built when first shown
+
+        return TrainPage()
+
     window.add_page("Datasets", datasets)
+    window.add_page("Augmentation", LazyPage(augment_page))
+    window.add_page("Training", LazyPage(train_page, training_built))
+    window.add_page("Evaluation", evaluate)
+    window.add_page("Models", models)
     window.undo_requested.connect(datasets.undo)
+    evaluate.dataset_changed.connect(datasets.refresh)
+    models.models_changed.connect(evaluate.refresh_models)
+    models.active_model_changed.connect(
+        lambda folder: window.set_active_model(folder.name if folder else None))
     window.restore_settings()
     return window
 

@@ -16,6 +16,7 @@ from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QProgressBar,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -58,9 +60,12 @@ class LazyPage(QWidget):
     """A page built the first time it is shown, so its imports (pyqtgraph, ~0.75 s) do not
     delay the window. It relays `set_workspace` to the page, before and after it is built."""
 
-    def __init__(self, factory: Callable[[], QWidget], parent: QWidget | None = None) -> None:
+    def __init__(self, factory: Callable[[], QWidget],
+                 on_built: Callable[[QWidget], None] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._factory = factory
+        self._on_built = on_built
         self._workspace: tuple[Workspace | None, Dataset | None] = (None, None)
         self.page: QWidget | None = None
         self._layout = QVBoxLayout(self)
@@ -74,6 +79,8 @@ class LazyPage(QWidget):
             self.page = page
             self._layout.addWidget(page)
             page.set_workspace(*self._workspace)
+            if self._on_built is not None:
+                self._on_built(page)
         return self.page
 
     def set_workspace(self, workspace: Workspace | None, dataset: Dataset | None) -> None:
@@ -201,7 +208,13 @@ class MainWindow(QMainWindow):
             raise TypeError(f"{type(page).__name__} has no set_workspace(workspace, dataset)")
         self._pages.append((title, page))
         self.nav.addItem(QListWidgetItem(title))
-        self.stack.addWidget(page)
+        # A scroll area, so a page's minimum size never forces the window wider than a small
+        # screen (a 1280 px station, a laptop): below it the page scrolls instead.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(page)
+        self.stack.addWidget(scroll)
         number = len(self._pages)
         action = self.page_actions_menu.addAction(title)
         if number <= 9:  # Ctrl+1..9 go to the pages, so the keyboard reaches every page

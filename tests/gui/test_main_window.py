@@ -57,13 +57,15 @@ def menu_texts(window: MainWindow, title: str) -> list[str]:
 
 
 def test_window_has_menus_pages_and_an_empty_status(window):
-    assert window.page_titles() == ["Datasets"]
-    assert window.nav.count() == 1 and window.nav.currentRow() == 0
-    assert window.stack.currentWidget() is datasets_page(window)
+    assert window.page_titles() == ["Datasets", "Augmentation", "Training", "Evaluation",
+                                    "Models"]
+    assert window.nav.count() == 5 and window.nav.currentRow() == 0
+    assert window.stack.currentWidget().widget() is datasets_page(window)
     assert menu_texts(window, "&File")[:3] == ["&New workspace…", "&Open workspace…",
                                                "Open &recent"]
     assert menu_texts(window, "&File")[-1] == "&Quit"
     assert menu_texts(window, "&Edit") == ["&Undo"]
+    assert window.minimumSizeHint().width() <= 800  # fits a small screen: pages scroll
     assert window.workspace_label.text() == "No workspace open"
 
 
@@ -239,8 +241,12 @@ def test_the_window_does_not_import_heavy_libraries(tmp_path, workspace):
         page.validate()
         wait(page.validation_finished)
         assert page.report is not None, "validation did not finish"
-        heavy = ("torch", "torchvision", "cv2", "albumentations", "captum", "onnxruntime")
-        print(sorted(m for m in sys.modules if m.split(".")[0] in heavy))
+        heavy = ("torch", "torchvision", "cv2", "albumentations", "captum", "onnxruntime",
+                 "pyqtgraph")
+        loaded = sorted(set(m.split(".")[0] for m in sys.modules) & set(heavy))
+        from inspector.gui.workers.base import stop_all
+        stop_all(10000)
+        print(loaded)
     """)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
                INSPECTOR_CONFIG_DIR=str(tmp_path / "config"),

@@ -154,7 +154,7 @@ class AugmentPage(QWidget):
         settings_layout = QVBoxLayout(settings)
         settings_layout.addWidget(scroll, 1)
         settings_layout.addLayout(save_row)
-        settings.setMinimumWidth(380)
+        settings.setMinimumWidth(320)
 
         # the image and the preview
         self.class_combo = QComboBox()
@@ -185,14 +185,19 @@ class AugmentPage(QWidget):
         seed_label.setBuddy(self.seed_spin)
         image_label = QLabel("&Class")
         image_label.setBuddy(self.class_combo)
-        controls = QHBoxLayout()
+        # two rows, so the page still fits a narrow window beside the settings
+        controls = QVBoxLayout()
+        image_row = QHBoxLayout()
         for widget in (image_label, self.class_combo, self.another_button, self.file_button):
-            controls.addWidget(widget)
-        controls.addSpacing(16)
+            image_row.addWidget(widget)
+        image_row.addStretch(1)
+        sample_row = QHBoxLayout()
         for widget in (samples_label, self.samples_spin, seed_label, self.seed_spin,
                        self.reseed_button):
-            controls.addWidget(widget)
-        controls.addStretch(1)
+            sample_row.addWidget(widget)
+        sample_row.addStretch(1)
+        controls.addLayout(image_row)
+        controls.addLayout(sample_row)
 
         self.original = ImageView()
         self.original.setFixedSize(120, 120)

@@ -193,7 +193,7 @@ class TrainPage(QWidget):
         settings_layout.setContentsMargins(0, 0, 0, 0)
         settings_layout.addWidget(scroll, 1)
         settings_layout.addLayout(save_row)
-        settings.setMinimumWidth(400)
+        settings.setMinimumWidth(320)
 
         # run controls
         self.start_button = QPushButton("&Start training")
@@ -207,7 +207,7 @@ class TrainPage(QWidget):
         self.resume_button.setToolTip("Continue the chosen run from its last checkpoint")
         self.resume_button.clicked.connect(self.resume)
         self.runs_combo = QComboBox()
-        self.runs_combo.setMinimumWidth(220)
+        self.runs_combo.setMinimumWidth(140)
         self.runs_combo.setToolTip("Runs of this workspace that have a resumable checkpoint")
         runs_label = QLabel("R&un")
         runs_label.setBuddy(self.runs_combo)
@@ -225,7 +225,7 @@ class TrainPage(QWidget):
         self.progress_bar.setFormat("Not started")
         self.progress_bar.setTextVisible(True)
         self.speed_label = QLabel()
-        self.speed_label.setMinimumWidth(300)
+        self.speed_label.setMinimumWidth(200)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         progress_row = QHBoxLayout()
