@@ -32,7 +32,8 @@ def test_items_show_image_and_overlay_side_by_side_or_alone(qtbot):
     wide = model.index(0).data(Qt.ItemDataRole.DecorationRole)
     view.set_mode(GalleryMode.OVERLAY)
     alone = model.index(0).data(Qt.ItemDataRole.DecorationRole)
-    assert wide.width() > 1.8 * alone.width() and wide.height() == alone.height()
+    # two pictures side by side: twice the single picture's aspect ratio (and a gap)
+    assert wide.width() / wide.height() > 1.9 * alone.width() / alone.height()
     assert alone.toImage().pixelColor(5, 5).name() == "#000000"  # the (black) overlay
     view.set_mode(GalleryMode.IMAGE)
     assert model.index(0).data(Qt.ItemDataRole.DecorationRole).toImage().pixelColor(

@@ -39,6 +39,9 @@ def blues(fraction: float) -> QColor:
     return QColor(round(r), round(g), round(b))
 
 
+COMPACT_ABOVE = 4  # with more classes, columns are headed by the class's number
+
+
 class ConfusionModel(QAbstractTableModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +60,10 @@ class ConfusionModel(QAbstractTableModel):
                                    where=rows > 0)
         self.endResetModel()
 
+    @property
+    def compact(self) -> bool:
+        return len(self.classes) > COMPACT_ABOVE
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.classes)
 
@@ -66,7 +73,13 @@ class ConfusionModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.classes):
-            return self.classes[section]
+            if not self.compact:
+                return self.classes[section]
+            # Numbered (the same numbers as the relabel keys), so eight or more classes fit
+            # side by side; the full name is in the row header and the tooltip.
+            if orientation == Qt.Orientation.Horizontal:
+                return str(section + 1)
+            return f"{self.classes[section]}  {section + 1}"
         if role == Qt.ItemDataRole.ToolTipRole and 0 <= section < len(self.classes):
             kind = "Predicted" if orientation == Qt.Orientation.Horizontal else "True"
             return f"{kind} class: {self.classes[section]}"
@@ -131,7 +144,8 @@ class ConfusionMatrixView(QTableView):
         # Columns as wide as the longest class name (within reason), so every name is readable.
         metrics = self.horizontalHeader().fontMetrics()
         longest = max((metrics.horizontalAdvance(c) for c in classes), default=40)
-        self.horizontalHeader().setDefaultSectionSize(max(52, min(150, longest + 16)))
+        width = 52 if self.matrix.compact else max(52, min(150, longest + 16))
+        self.horizontalHeader().setDefaultSectionSize(width)
         if current.isValid() and current.row() < len(classes):
             self.setCurrentIndex(self.matrix.index(current.row(), current.column()))
 

@@ -140,6 +140,20 @@ class GalleryView(QListView):
             lambda current, _previous: self.current_item_changed.emit(
                 current.row() if current.isValid() else -1))
 
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        self._fit_tile()
+        super().resizeEvent(event)
+
+    def _fit_tile(self) -> None:
+        """Pictures as large as lets two items sit side by side (between 96 and 200 px)."""
+        wide = self.gallery.mode is GalleryMode.SIDE_BY_SIDE
+        per_item = (self.viewport().width() - 4 * self.spacing()) // 2 - 12
+        tile = (per_item - GAP) // 2 if wide else per_item
+        tile = max(96, min(200, tile))
+        if tile != self.gallery.tile:
+            self.gallery.tile = tile
+            self._apply_sizes()
+
     def _apply_sizes(self) -> None:
         self.setIconSize(self.gallery.item_size() - QSize(12, 44))
         self.setGridSize(self.gallery.item_size())
@@ -154,6 +168,7 @@ class GalleryView(QListView):
     def set_mode(self, mode: GalleryMode) -> None:
         row = self.current_row()
         self.gallery.set_mode(mode)
+        self._fit_tile()
         self._apply_sizes()
         if row >= 0:
             self.setCurrentIndex(self.gallery.index(row))
