@@ -13,7 +13,12 @@ from inspector.core.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-DEMO_PER_CLASS = 60
+# Scans (the DeepPCB look: dark copper on a light ground) rather than photos: a ResNet-50 from
+# random weights learns 8 classes of them at 64 px in a few minutes on a CPU (about 0.85 val
+# accuracy after 12 epochs on 250 per class); photos, with their board colours and lighting,
+# stayed near 0.3 in the same time. With ImageNet weights either style trains quickly.
+DEMO_PER_CLASS = 250
+DEMO_STYLE = "scan"
 DEMO_SEED = 2026
 _DONE_MARK = "demo-generated"
 
@@ -38,12 +43,12 @@ def ensure_demo_workspace(
     mark = dataset.meta / _DONE_MARK
     if not mark.exists():
         log.info("generating the demo dataset in %s", dataset.root)
-        generate_patch_dataset(dataset.root, per_class=per_class, seed=seed,
+        generate_patch_dataset(dataset.root, per_class=per_class, seed=seed, style=DEMO_STYLE,
                                on_progress=on_progress, stop_event=stop_event)
         if stop_event is not None and stop_event.is_set():
             return workspace
         dataset.split()
-        atomic_write_text(mark, f"per_class={per_class} seed={seed}\n")
+        atomic_write_text(mark, f"per_class={per_class} seed={seed} style={DEMO_STYLE}\n")
     return workspace
 
 
@@ -54,10 +59,15 @@ def demo_training_config(workspace: Workspace):
     """A small, quick run: minutes on a laptop CPU, from random weights if need be."""
     config = workspace.config.model_copy(deep=True)
     config.model.input_size = 64
-    config.train.epochs = 8
+    config.train.epochs = 12
     config.train.batch_size = 32
     config.train.patience = 0
     config.train.warmup_epochs = 0.5
+    from inspector.core.models.pretrained import find_imagenet_weights
+
+    if not (config.model.pretrained and find_imagenet_weights(config.model.imagenet_weights)):
+        # every layer trains from scratch: a bolder rate converges within the 12 epochs
+        config.train.lr_head = max(config.train.lr_head, 2e-3)
     return config
 
 
@@ -89,7 +99,8 @@ def run_demo_live(workspace: Workspace, model: Path, frames: int = 200, seed: in
     predictor = Predictor.from_checkpoint(model, "auto", "torch")
     policy = VerdictPolicy(predictor.classes, live.verdict, predictor.verdict_defaults,
                            predictor.temperature)
-    source = open_source(f"virtual:{seed + 1}", mode="patch", size=128, realtime=False)
+    source = open_source(f"virtual:{seed + 1}", mode="patch", size=128, style=DEMO_STYLE,
+                         realtime=False)
     with ResultsStore(workspace.results_path, live.results) as store, source:
         inspector = LiveInspector(predictor, policy, source, live, store, on_result)
         return inspector.run(stop_event, frames)
