@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import sys
 
 from inspector import __version__
@@ -41,6 +42,9 @@ def _configure_logging(verbosity: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A frozen (PyInstaller) executable re-runs itself for the training's child process
+    # (core/training/isolated.py): this hands such a run to multiprocessing instead.
+    multiprocessing.freeze_support()
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)

@@ -198,22 +198,6 @@ class _Relay(QObject):
     weights_warning = Signal(str)
 
 
-class _ThreadLogHandler(logging.Handler):
-    """Forwards the warnings that the training thread logs (and only that thread's)."""
-
-    def __init__(self, relay: _Relay, thread_id: int) -> None:
-        super().__init__(logging.WARNING)
-        self._relay = relay
-        self._thread_id = thread_id
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self._thread_id:
-            try:
-                self._relay.log_line.emit(record.getMessage())
-            except Exception:  # a log line must never break the training
-                self.handleError(record)
-
-
 class TrainingWorker(Worker):
     """Runs `fit(config, dataset, out_dir, resume=...)`; `finished` or `cancelled` carry the
     TrainResult (`cancelled` when Cancel stopped it: `result.stopped`, resumable)."""
@@ -236,15 +220,11 @@ class TrainingWorker(Worker):
         self._relay.weights_warning.connect(self.weights_warning)
 
     def _run(self, _progress: Progress, stop: threading.Event) -> TrainResult:
+        # The training runs in its own process (core/training/isolated.py): in this one it
+        # would share the GIL with the GUI thread, which then froze for 100-350 ms at a time.
         import_quietly()
-        # What exists now (the application's whole heap after hours of use) goes to the
-        # permanent generation: the full collections the training's allocations trigger then
-        # scan only new objects, instead of holding the GIL for the whole heap (the GUI thread
-        # waited 150-350 ms on them in a long-lived process). Reference counting still frees
-        # everything that is not in a cycle.
-        gc.freeze()
         from inspector.core.models.pretrained import NO_WEIGHTS_WARNING
-        from inspector.core.training.fit import fit
+        from inspector.core.training.isolated import fit_in_subprocess
 
         relay = self._relay
         pending: list[TrainProgress] = []
@@ -265,15 +245,12 @@ class TrainingWorker(Worker):
                     or time.monotonic() - last_sent >= REPORT_INTERVAL_S):
                 send()
 
-        handler = _ThreadLogHandler(relay, threading.get_ident())
-        core_log = logging.getLogger("inspector")
-        core_log.addHandler(handler)
         try:
-            return fit(self.config, self.dataset, self.out_dir, on_progress, stop,
-                       resume=self.resume)
+            return fit_in_subprocess(self.config, self.dataset.root, self.dataset.config,
+                                     self.out_dir, on_progress, stop, resume=self.resume,
+                                     on_log=relay.log_line.emit)
         finally:
             send()
-            core_log.removeHandler(handler)
 
     @Slot(object)
     def _on_reports(self, reports: list[Any]) -> None:
