@@ -52,6 +52,12 @@ def apply_theme(name: str, app: QApplication | None = None) -> str:
     else:
         palette = QPalette(_saved["system"])
     app.setPalette(palette)
+    # Style sheets resolve palette(...) colours when a widget is polished: re-apply them, or
+    # hints styled with palette(placeholder-text) keep the old theme's grey.
+    for widget in app.allWidgets():
+        sheet = widget.styleSheet()
+        if "palette(" in sheet:
+            widget.setStyleSheet(sheet)
     return name
 
 

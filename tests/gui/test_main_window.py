@@ -325,3 +325,19 @@ def test_a_lazy_page_is_built_when_first_shown_and_gets_the_workspace(qtbot, win
     qtbot.waitUntil(lambda: built == [1], timeout=TIMEOUT)
     assert seen == [workspace.root]
     assert isinstance(window.page("Heavy"), Heavy) and built == [1]
+
+
+def test_hints_styled_from_the_palette_follow_a_theme_change(qtbot, window):
+    from PySide6.QtWidgets import QLabel
+
+    hint = QLabel("a hint in placeholder grey")
+    hint.setStyleSheet("color: palette(placeholder-text);")
+    qtbot.addWidget(hint)
+    hint.show()
+    try:
+        window.set_theme("light")
+        window.set_theme("dark")
+        # the dark theme's placeholder grey, not the light theme's near-black left behind
+        assert hint.palette().color(hint.foregroundRole()).lightness() >= 120
+    finally:
+        window.set_theme("system")

@@ -144,7 +144,7 @@ class ConfusionMatrixView(QTableView):
         # Columns as wide as the longest class name (within reason), so every name is readable.
         metrics = self.horizontalHeader().fontMetrics()
         longest = max((metrics.horizontalAdvance(c) for c in classes), default=40)
-        width = 52 if self.matrix.compact else max(52, min(150, longest + 16))
+        width = 42 if self.matrix.compact else max(52, min(150, longest + 16))
         self.horizontalHeader().setDefaultSectionSize(width)
         if current.isValid() and current.row() < len(classes):
             self.setCurrentIndex(self.matrix.index(current.row(), current.column()))
