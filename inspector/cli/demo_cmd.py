@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
 def _train_and_inspect(workspace, frames: int) -> None:
     from inspector.cli.live_cmd import _print_summary
     from inspector.core.demo import ensure_demo_model, run_demo_live
+    from inspector.core.models.pretrained import NO_WEIGHTS_WARNING
 
     print("\nTraining the demo model (once; later runs reuse it) ...", flush=True)
 
@@ -60,7 +61,7 @@ def _train_and_inspect(workspace, frames: int) -> None:
         if p.stage == "epoch":
             print(f"  epoch {p.epoch}/{p.epochs}: val accuracy {p.val_accuracy:.3f}, "
                   f"macro-F1 {p.val_macro_f1:.3f} ({p.images_per_s:.0f} img/s)", flush=True)
-        elif p.stage == "status":
+        elif p.stage == "status" and p.message != NO_WEIGHTS_WARNING:  # logged already
             print(f"  {p.message}", flush=True)
 
     model = ensure_demo_model(workspace, on_progress)

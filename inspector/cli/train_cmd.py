@@ -117,6 +117,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
+    from inspector.core.models.pretrained import NO_WEIGHTS_WARNING
     from inspector.core.training.fit import TrainProgress, fit, result_summary
 
     dataset, workspace, config = _dataset_and_config(args.data, args.config)
@@ -134,6 +135,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     def on_progress(p: TrainProgress) -> None:
         nonlocal bar
         if p.stage == "status":
+            if p.message == NO_WEIGHTS_WARNING:
+                return  # the core logged it as a warning (stderr) and the summary repeats it
             (bar.write if bar else lambda m: print(m, file=sys.stderr))(p.message)
         elif p.stage == "batch":
             if bar is None or bar.total != p.batches or p.batch <= 1:

@@ -46,11 +46,14 @@ def test_the_installed_qt_plugin_check_runs():
     assert isinstance(missing_x11_libraries(), list)
 
 
-def test_demo_trains_a_model_and_inspects_the_virtual_camera(tmp_path, capsys):
+def test_demo_trains_a_model_and_inspects_the_virtual_camera(tmp_path, capsys, caplog):
     workspace = tmp_path / "demo"
     assert main(["demo", "--workspace", str(workspace), "--per-class", "6", "--frames",
                  "10"]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
+    said = captured.out + captured.err + caplog.text
+    assert said.count("No ImageNet weights were found") == 1  # said once, clearly
     assert "Demo model: test accuracy" in out
     assert "10 frames in" in out
     assert "against the known truth" in out
