@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from inspector.core.errors import InspectorError, TrainingError
 log = logging.getLogger(__name__)
 
 POLL_S = 0.1
+ORPHAN_CHECK_S = 1.0
 NICE = 10
 
 
@@ -49,6 +51,38 @@ class _QueueLogHandler(logging.Handler):
             self.handleError(record)
 
 
+class _StopFlag:
+    """A stop flag in shared memory without a lock: `multiprocessing.Event` takes a shared
+    lock in `is_set()`, so a child killed while polling it would leave the parent blocked
+    forever in `set()`. One byte, written by the parent (or the child's watcher), read by fit."""
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def is_set(self) -> bool:
+        return bool(self._value.value)
+
+    def set(self) -> None:
+        self._value.value = 1
+
+
+def _stop_when_orphaned(stop: _StopFlag) -> None:
+    """In the child: stop (after the current batch, checkpoint kept) if the parent dies.
+
+    The child is not a daemon process, because its DataLoader needs worker processes of its
+    own; so it watches its parent instead of being killed with it.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while not stop.is_set():
+            time.sleep(ORPHAN_CHECK_S)
+            if os.getppid() != parent:
+                stop.set()
+
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
+
+
 def _child(channel: Any, stop: Any, config_data: dict[str, Any], dataset_root: str,
            dataset_config: dict[str, Any], out_dir: str, resume: bool) -> None:
     # Below the window's priority: the training still takes every idle cycle, but the GUI
@@ -57,6 +91,7 @@ def _child(channel: Any, stop: Any, config_data: dict[str, Any], dataset_root: s
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(NICE)
+    _stop_when_orphaned(stop)
     from inspector.core.data.dataset import Dataset
     from inspector.core.training.fit import fit
 
@@ -81,9 +116,9 @@ def fit_in_subprocess(config: InspectorConfig, dataset_root: Path,
     """Run `fit` in a child process; returns its TrainResult (see the module's docstring)."""
     context = multiprocessing.get_context("spawn")
     channel = context.Queue()
-    stop = context.Event()
+    stop = _StopFlag(context.RawValue("b", 0))
     process = context.Process(
-        target=_child, name=f"training {Path(out_dir).name}", daemon=True,
+        target=_child, name=f"training {Path(out_dir).name}", daemon=False,
         args=(channel, stop, config.model_dump(mode="json"), str(dataset_root),
               dataset_config.model_dump(mode="json"), str(out_dir), resume))
     process.start()

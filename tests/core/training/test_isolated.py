@@ -19,6 +19,7 @@ from inspector.core.training.isolated import fit_in_subprocess
 def test_trains_in_a_child_and_relays_progress_and_warnings(tiny_data, tmp_path):
     config = tiny_training_config()
     config.train.epochs = 1
+    config.train.workers = 1  # the child may have DataLoader processes of its own
     dataset = Dataset(tiny_data)
     stages, logs = [], []
     result = fit_in_subprocess(config, dataset.root, dataset.config, tmp_path / "run",
