@@ -21,13 +21,11 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -35,11 +33,11 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.config import AugmentConfig
-from inspector.core.errors import InspectorError
 from inspector.gui.widgets.config_form import ConfigForm
 from inspector.gui.widgets.image_grid import ImageGrid
 from inspector.gui.widgets.image_view import ImageView
 from inspector.gui.widgets.message_bar import MessageBar
+from inspector.gui.widgets.settings_panel import SettingsPanel
 from inspector.gui.workers.base import Worker, while_alive
 from inspector.gui.workers.training import (
     PickedImage,
@@ -130,30 +128,15 @@ class AugmentPage(QWidget):
                 self.form.row_labels[name].setToolTip(tip)
         self.form.edited.connect(self._on_setting_edited)
         self.form.modified_changed.connect(self._show_modified)
-        scroll = QScrollArea()
-        scroll.setWidget(self.form)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.save_button = QPushButton("&Save")
-        self.save_button.setToolTip("Write these settings to the workspace's config.toml "
-                                    "(Ctrl+S)")
+        self.settings_panel = SettingsPanel(self.form, [self.form])
+        self.save_button = self.settings_panel.save_button
+        self.revert_button = self.settings_panel.revert_button
+        self.modified_label = self.settings_panel.modified_label
         self.save_button.clicked.connect(self.save)
-        self.revert_button = QPushButton("&Revert")
-        self.revert_button.setToolTip("Go back to the settings last saved")
         self.revert_button.clicked.connect(self.revert)
-        self.modified_label = QLabel("● Unsaved changes")
-        self.modified_label.setStyleSheet("color: #E65100; font-weight: bold;")
-        self.modified_label.hide()
-        save_row = QHBoxLayout()
-        save_row.addWidget(self.save_button)
-        save_row.addWidget(self.revert_button)
-        save_row.addWidget(self.modified_label)
-        save_row.addStretch(1)
         settings = QGroupBox("Augmentation settings")
         settings_layout = QVBoxLayout(settings)
-        settings_layout.addWidget(scroll, 1)
-        settings_layout.addLayout(save_row)
+        settings_layout.addWidget(self.settings_panel)
         settings.setMinimumWidth(320)
 
         # the image and the preview
@@ -296,18 +279,9 @@ class AugmentPage(QWidget):
     def save(self) -> None:
         if self.workspace is None:
             return
-        if self.form.has_errors:
-            self.show_error("Fix the settings marked in red first; they are not applied.")
+        if (problem := self.settings_panel.write(self.workspace)) is not None:
+            self.show_error(problem)
             return
-        try:
-            self.workspace.save_config()
-        except InspectorError as exc:
-            self.show_error(str(exc))
-            return
-        except OSError as exc:
-            self.show_error(f"Cannot write {self.workspace.config_path}: {exc.strerror}.")
-            return
-        self.form.mark_saved()
         self.message_bar.show_info(f"Saved to {self.workspace.config_path}.")
         self.saved.emit()
 

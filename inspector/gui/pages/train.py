@@ -39,9 +39,9 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.config import InspectorConfig
-from inspector.core.errors import InspectorError
 from inspector.gui.widgets.config_form import ConfigForm
 from inspector.gui.widgets.message_bar import MessageBar
+from inspector.gui.widgets.settings_panel import SettingsPanel
 from inspector.gui.workers.base import Worker, while_alive
 from inspector.gui.workers.training import (
     TrainingWorker,
@@ -169,31 +169,14 @@ class TrainPage(QWidget):
             box_layout.addWidget(form)
             body.addWidget(box)
         body.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(settings_body)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.save_button = QPushButton("Sa&ve")
-        self.save_button.setToolTip("Write these settings to the workspace's config.toml (Ctrl+S)")
-        self.save_button.clicked.connect(self.save)
-        self.revert_button = QPushButton("Re&vert")
-        self.revert_button.setToolTip("Go back to the settings last saved")
-        self.revert_button.clicked.connect(self.revert)
-        self.modified_label = QLabel("● Unsaved changes")
-        self.modified_label.setStyleSheet("color: #E65100; font-weight: bold;")
+        settings = SettingsPanel(settings_body, self.forms, "Sa&ve", "Re&vert")
+        self.settings_panel = settings
+        self.save_button = settings.save_button
+        self.revert_button = settings.revert_button
+        self.modified_label = settings.modified_label
         self.modified_label.setToolTip("A training uses the settings on screen, saved or not")
-        save_row = QHBoxLayout()
-        save_row.addWidget(self.save_button)
-        save_row.addWidget(self.revert_button)
-        save_row.addWidget(self.modified_label)
-        save_row.addStretch(1)
-        settings = QWidget()
-        settings_layout = QVBoxLayout(settings)
-        settings_layout.setContentsMargins(0, 0, 0, 0)
-        settings_layout.addWidget(scroll, 1)
-        settings_layout.addLayout(save_row)
-        settings.setMinimumWidth(320)
+        self.save_button.clicked.connect(self.save)
+        self.revert_button.clicked.connect(self.revert)
 
         # run controls
         self.start_button = QPushButton("&Start training")
@@ -357,19 +340,9 @@ class TrainPage(QWidget):
     def save(self) -> None:
         if self.workspace is None:
             return
-        if any(form.has_errors for form in self.forms):
-            self.show_error("Fix the settings marked in red first; they are not applied.")
+        if (problem := self.settings_panel.write(self.workspace)) is not None:
+            self.show_error(problem)
             return
-        try:
-            self.workspace.save_config()
-        except InspectorError as exc:
-            self.show_error(str(exc))
-            return
-        except OSError as exc:
-            self.show_error(f"Cannot write {self.workspace.config_path}: {exc.strerror}.")
-            return
-        for form in self.forms:
-            form.mark_saved()
         self.message_bar.show_info(f"Saved to {self.workspace.config_path}.")
         self._update_actions()
 
