@@ -17,8 +17,8 @@ from inspector.gui.workers.training import WeightsCheck
 
 TRAIN_TIMEOUT = 300_000  # a ResNet-50 on a shared 2-core CPU
 CHECK_TIMEOUT = 60_000  # the weights check imports torch in its worker
-# Measured with the training in its own process at a lower priority: 69-72 ms when this file
-# runs alone, 84 ms late in the GUI and training tests (a large heap).
+# Measured with the training in its own process at a lower priority: 38-43 ms when this file
+# runs alone (it was 69-110 ms while a message appearing resized, and so regenerated, the plots).
 MAX_STALL_S = 0.100
 
 
