@@ -204,6 +204,18 @@ class LiveConfig(_Section):
     cam_alpha: float = Field(0.45, ge=0.0, le=1.0, description="Heat-map opacity")
 
 
+class StationConfig(_Section):
+    """The inspection station: who may do what. A workspace with an engineer PIN is a station:
+    it starts in operator mode, and engineer mode needs the PIN."""
+
+    start_role: Literal["auto", "operator", "engineer"] = Field(
+        "auto", description="auto: operator when an engineer PIN is set, else engineer")
+    lock_after_minutes: float = Field(
+        5.0, ge=0.0, le=480.0, description="Engineer mode locks after this idle time (0: never)")
+    max_pin_attempts: int = Field(5, ge=1, le=100, description="Wrong PINs before a pause")
+    lockout_seconds: float = Field(30.0, ge=0.0, le=3600.0)
+
+
 class InspectorConfig(_Section):
     """Everything in a workspace's config.toml."""
 
@@ -214,6 +226,7 @@ class InspectorConfig(_Section):
     augment: AugmentConfig = AugmentConfig()
     train: TrainConfig = TrainConfig()
     live: LiveConfig = LiveConfig()
+    station: StationConfig = StationConfig()
 
 
 def _describe(error: ValidationError) -> str:

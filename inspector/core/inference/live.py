@@ -22,6 +22,7 @@ from inspector.config import LiveConfig
 from inspector.core.inference.overlay import TileMark, render_overlay
 from inspector.core.inference.predictor import FrameInference, Predictor
 from inspector.core.inference.verdict import Decision, Verdict, VerdictPolicy
+from inspector.core.results.record import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,10 @@ class LiveResult:
     latency_ms: float
     truth: tuple[str, ...] | None
     tiles: list[TileMark] = field(default_factory=list)
+    probabilities: np.ndarray | None = None  # behind the verdict (the worst tile's when tiled)
+    ticket: Ticket | None = None  # the stored row's receipt: ticket.wait() gives its id
+    source: str = ""
+    model_version: str = ""
 
 
 @dataclass
@@ -127,11 +132,14 @@ class LiveInspector:
                 summary.truth_known += 1
                 summary.truth_agrees += truth_agrees(decision, frame.truth, good)
                 summary.label_agrees += decision.label in frame.truth
+            ticket = None
             if self.store is not None:
-                self.store.add(self._record(frame, decision, overlay, probabilities))
+                ticket = self.store.add(self._record(frame, decision, overlay, probabilities))
             if self.on_result is not None:
                 self.on_result(LiveResult(frame.index, decision, overlay, frame.image, fps,
-                                          (now - tick) * 1000.0, frame.truth, marks))
+                                          (now - tick) * 1000.0, frame.truth, marks,
+                                          probabilities, ticket, frame.source,
+                                          self.predictor.version))
         summary.seconds = time.perf_counter() - start
         summary.dropped = self.source.stats.frames_dropped
         summary.end_state = summary.end_state or str(self.source.state)
