@@ -36,6 +36,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                        help="start from random weights even if ImageNet weights are found")
     train.add_argument("--resume", action="store_true",
                        help="continue the run in --out from its last checkpoint")
+    train.add_argument("--warm-start", metavar="MODEL",
+                       help="start from a trained model (a folder or file, or 'active' for the "
+                            "workspace's active model); new classes get a fresh head row")
     train.add_argument("--json", type=Path, help="write the training result as JSON here")
     train.set_defaults(func=cmd_train)
 
@@ -156,9 +159,23 @@ def cmd_train(args: argparse.Namespace) -> int:
                   f"val loss {p.val_loss:.4f}  val acc {p.val_accuracy:.3f}  "
                   f"val macro-F1 {p.val_macro_f1:.4f}  {p.images_per_s:.1f} img/s", flush=True)
 
+    warm_start = None
+    if args.warm_start:
+        if args.warm_start == "active":
+            if workspace is None:
+                raise InspectorError("--warm-start active needs --data to be a workspace.")
+            from inspector.core.model_catalog import active_model
+
+            parent = active_model(workspace)
+            if parent is None:
+                raise InspectorError(f"{workspace.root} has no trained model to warm-start "
+                                     "from yet; train one first.")
+            warm_start = parent.checkpoint
+        else:
+            warm_start = Path(args.warm_start)
     with _Interrupts() as stop:
         result = fit(config, dataset, out, on_progress if main else None, stop,
-                     resume=args.resume)
+                     resume=args.resume, warm_start=warm_start)
     if bar is not None:
         bar.close()
     if not main:

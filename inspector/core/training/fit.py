@@ -136,6 +136,8 @@ class _Run:
         self.epoch, self.position, self.step = 0, 0, 0
         self.best_f1, self.best_epoch, self.bad_epochs = -1.0, -1, 0
         self.partial = EpochStats()  # totals of an epoch interrupted by a stop
+        self.warm_start: Path | None = None
+        self.parent: dict[str, Any] | None = None  # the warm start's WarmStart, as a dict
 
     def report(self, progress: TrainProgress) -> None:
         if self.on_progress is not None:
@@ -149,8 +151,11 @@ class _Run:
 
 def fit(config: InspectorConfig, data: Dataset | Any, out_dir: Path | None = None,
         on_progress: Progress | None = None, stop_event: threading.Event | None = None,
-        resume: bool = False) -> TrainResult:
-    """Train on `data` (a Dataset, or a Workspace: its active dataset and a new model folder)."""
+        resume: bool = False, warm_start: Path | None = None) -> TrainResult:
+    """Train on `data` (a Dataset, or a Workspace: its active dataset and a new model folder).
+
+    `warm_start`: a trained model (checkpoint or folder) to start from instead of the backbone;
+    its head is widened when the dataset has gained classes (see warm_start.py)."""
     from inspector.core.workspace import Workspace
 
     if isinstance(data, Workspace):
@@ -167,6 +172,7 @@ def fit(config: InspectorConfig, data: Dataset | Any, out_dir: Path | None = Non
     ctx = init_distributed()
     try:
         run = _Run(config, dataset, out_dir, on_progress, stop_event, ctx)
+        run.warm_start = Path(warm_start) if warm_start is not None and not resume else None
         return _fit(run, resume)
     finally:
         shutdown_distributed(ctx)
@@ -210,11 +216,19 @@ def _fit(run: _Run, resume: bool) -> TrainResult:
     from inspector.core.models import prepare_model, trainable_parameter_groups
     from inspector.core.models.losses import build_loss, weighted_sample_weights
 
-    model, weights_source, model_warnings = prepare_model(config.model, len(splits.classes))
-    run.warnings += model_warnings
-    for warning in model_warnings:  # prepare_model has logged them
-        run.report(TrainProgress("status", run.epoch, config.train.epochs, message=warning))
-    pretrained = f"{weights_source.origin}: {weights_source.path}" if weights_source else None
+    if resume:
+        run.parent = _resumed_parent(run.out_dir)
+    if run.warm_start is not None or run.parent is not None:
+        model, pretrained = _warm_model(run, splits.classes, resume)
+        weights_source = None
+    else:
+        model, weights_source, model_warnings = prepare_model(config.model,
+                                                              len(splits.classes))
+        run.warnings += model_warnings
+        for warning in model_warnings:  # prepare_model has logged them
+            run.report(TrainProgress("status", run.epoch, config.train.epochs, message=warning))
+        pretrained = (f"{weights_source.origin}: {weights_source.path}" if weights_source
+                      else None)
     model.to(device, memory_format=torch.channels_last)
 
     train_items = splits.items["train"]
@@ -222,7 +236,8 @@ def _fit(run: _Run, resume: bool) -> TrainResult:
     criterion = build_loss(config.train.loss, train_counts).to(device)
     batch_size = _usable_batch_size(run, len(train_items) // ctx.world)
     # The smaller backbone rate protects pretrained features; random ones have none to protect.
-    lr_backbone = config.train.lr_backbone if weights_source else config.train.lr_head
+    trained_backbone = weights_source is not None or run.parent is not None
+    lr_backbone = config.train.lr_backbone if trained_backbone else config.train.lr_head
     groups = trainable_parameter_groups(model, lr_backbone, config.train.lr_head,
                                         config.train.weight_decay)
     optimizer = torch.optim.AdamW(groups, fused=device.type == "cuda")
@@ -287,6 +302,32 @@ def _fit(run: _Run, resume: bool) -> TrainResult:
     ctx.barrier()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _resumed_parent(out_dir: Path) -> dict[str, Any] | None:
+    from inspector.core.model_catalog import read_header_metadata
+
+    parent = read_header_metadata(out_dir / LAST).get("parent")
+    return parent if isinstance(parent, dict) else None
+
+
+def _warm_model(run: _Run, classes: list[str], resume: bool) -> tuple[nn.Module, str | None]:
+    """The warm-started model (a resumed warm run: its shape and freezing; the weights come
+    from last.safetensors) and the lineage's ImageNet origin."""
+    from inspector.core.models import build_model, freeze_stages
+    from inspector.core.training.warm_start import warm_start_model
+
+    config = run.config
+    if resume:
+        assert run.parent is not None
+        model = build_model(config.model, len(classes))
+        freeze_stages(model, config.model.frozen_stages)
+        return model, run.parent.get("pretrained")
+    assert run.warm_start is not None
+    model, info = warm_start_model(config.model, classes, run.warm_start)
+    run.parent = asdict(info)
+    run.status(info.describe())
+    return model, info.pretrained
 
 
 def _usable_batch_size(run: _Run, n_train: int) -> int:
@@ -410,7 +451,7 @@ def _base_meta(run: _Run, splits: SplitData, pretrained: str | None) -> dict[str
         model_config=config.model.model_dump(mode="json"),
         train_config=config.train.model_dump(mode="json"),
         dataset_fingerprint=splits.fingerprint, dataset=str(run.dataset.root),
-        pretrained=pretrained, temperature=1.0, warnings=run.warnings,
+        pretrained=pretrained, temperature=1.0, warnings=run.warnings, parent=run.parent,
     )
 
 

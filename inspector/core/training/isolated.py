@@ -84,7 +84,8 @@ def _stop_when_orphaned(stop: _StopFlag) -> None:
 
 
 def _child(channel: Any, stop: Any, config_data: dict[str, Any], dataset_root: str,
-           dataset_config: dict[str, Any], out_dir: str, resume: bool) -> None:
+           dataset_config: dict[str, Any], out_dir: str, resume: bool,
+           warm_start: str | None = None) -> None:
     # Below the window's priority: the training still takes every idle cycle, but the GUI
     # thread gets the CPU at once when it has something to paint (it waited 60-85 ms behind
     # the training's threads otherwise). Windows has no nice(); there the child stays normal.
@@ -100,7 +101,8 @@ def _child(channel: Any, stop: Any, config_data: dict[str, Any], dataset_root: s
         config = InspectorConfig.model_validate(config_data)
         dataset = Dataset(Path(dataset_root), DatasetConfig.model_validate(dataset_config))
         result = fit(config, dataset, Path(out_dir), lambda p: channel.put(("progress", p)),
-                     stop, resume=resume)
+                     stop, resume=resume,
+                     warm_start=Path(warm_start) if warm_start else None)
         channel.put(("result", result))
     except InspectorError as exc:
         channel.put(("error", type(exc).__name__, str(exc)))
@@ -112,7 +114,8 @@ def fit_in_subprocess(config: InspectorConfig, dataset_root: Path,
                       dataset_config: DatasetConfig, out_dir: Path,
                       on_progress: Callable[[Any], None] | None = None,
                       stop_event: threading.Event | None = None, resume: bool = False,
-                      on_log: Callable[[str], None] | None = None) -> Any:
+                      on_log: Callable[[str], None] | None = None,
+                      warm_start: Path | None = None) -> Any:
     """Run `fit` in a child process; returns its TrainResult (see the module's docstring)."""
     context = multiprocessing.get_context("spawn")
     channel = context.Queue()
@@ -120,7 +123,8 @@ def fit_in_subprocess(config: InspectorConfig, dataset_root: Path,
     process = context.Process(
         target=_child, name=f"training {Path(out_dir).name}", daemon=False,
         args=(channel, stop, config.model_dump(mode="json"), str(dataset_root),
-              dataset_config.model_dump(mode="json"), str(out_dir), resume))
+              dataset_config.model_dump(mode="json"), str(out_dir), resume,
+              str(warm_start) if warm_start else None))
     process.start()
     log.info("training %s in process %s", out_dir, process.pid)
     try:
