@@ -216,6 +216,15 @@ class StationConfig(_Section):
     lockout_seconds: float = Field(30.0, ge=0.0, le=3600.0)
 
 
+class PromotionConfig(_Section):
+    """The promotion gate: a new model is compared with the active one before it goes live."""
+
+    margin: float = Field(0.02, ge=0.0, le=1.0,
+                          description="Refuse a drop in any class's recall or precision beyond it")
+    min_support: int = Field(5, ge=1, description="Classes with fewer test images only warn")
+    max_changed: int = Field(200, ge=0, description="Changed images kept in the report")
+
+
 class InspectorConfig(_Section):
     """Everything in a workspace's config.toml."""
 
@@ -227,6 +236,7 @@ class InspectorConfig(_Section):
     train: TrainConfig = TrainConfig()
     live: LiveConfig = LiveConfig()
     station: StationConfig = StationConfig()
+    promotion: PromotionConfig = PromotionConfig()
 
 
 def _describe(error: ValidationError) -> str:
