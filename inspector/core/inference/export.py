@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inspector.core.atomic import atomic_write_json, atomic_write_text
+from inspector.core.atomic import atomic_path, atomic_write_json, atomic_write_text
 from inspector.core.errors import CheckpointError
 from inspector.core.inference.onnx_backend import (
     FEATURES,
@@ -58,7 +58,10 @@ differs by the order of the values themselves."""
 _REQUIRED_META = ("classes", "input_size", "normalization", "model_config", "architecture")
 _OPTIONAL_META = ("thresholds", "dataset_fingerprint", "dataset", "metrics", "epoch", "pretrained")
 
-__all__ = ["DEFAULT_NAME", "TOLERANCE", "export_onnx", "file_sha256", "onnx_versions"]
+__all__ = ["DEFAULT_NAME", "TOLERANCE", "TORCHSCRIPT_NAME", "export_onnx", "export_torchscript",
+           "file_sha256", "onnx_versions"]
+
+TORCHSCRIPT_NAME = "model.torchscript.pt"
 
 
 def file_sha256(path: Path) -> str:
@@ -197,11 +200,14 @@ def _sidecar(checkpoint: Checkpoint, onnx_file: Path, onnx_sha: str, opset: int,
 def _model_card(info: dict[str, Any]) -> str:
     size = info["input_size"]
     dataset = info.get("dataset") or "an unrecorded dataset"
+    file = info.get("onnx_file") or info.get("torchscript_file")
+    how = (f"ONNX opset {info['opset']}" if "opset" in info
+           else f"TorchScript (torch {info['versions'].get('torch', '?')})")
     lines = [
-        f"# Model card: {info['onnx_file']}",
+        f"# Model card: {file}",
         "",
         f"Exported {info['exported']} from `{info['source_checkpoint']}` "
-        f"(sha256 `{info['source_sha256']}`), ONNX opset {info['opset']}.",
+        f"(sha256 `{info['source_sha256']}`), {how}.",
         "",
         "## What it does",
         "",
@@ -333,4 +339,93 @@ def export_onnx(checkpoint_path: Path, out_path: Path | None = None, opset: int 
         with contextlib.suppress(OSError):
             out.unlink()
         raise CheckpointError(f"Could not write the metadata of {out}: {reason}.") from None
+    return out
+
+
+def export_torchscript(checkpoint_path: Path, out_path: Path | None = None,
+                       check_batch: int = 2) -> Path:
+    """Export a checkpoint to TorchScript (traced; outputs logits and layer4 features, any
+    batch size), check the saved file against PyTorch on the same inputs, then write it with a
+    JSON sidecar and a model card. Nothing is left behind on a mismatch (CheckpointError).
+
+    Inspector itself never loads TorchScript files (they carry code); this is for other
+    programs (C++ with libtorch, a line controller's own runtime).
+    """
+    import numpy as np
+    import torch
+
+    from inspector.core.training.checkpoint import (
+        build_model_from_checkpoint,
+        library_versions,
+        load_checkpoint,
+    )
+
+    checkpoint = load_checkpoint(Path(checkpoint_path))
+    assert checkpoint.path is not None
+    out = (Path(out_path) if out_path is not None
+           else checkpoint.path.parent / TORCHSCRIPT_NAME)
+    module = _wrapper(build_model_from_checkpoint(checkpoint))
+    size = checkpoint.input_size
+    generator = torch.Generator().manual_seed(0)
+    checks = [torch.randn(n, 3, size, size, generator=generator)
+              for n in dict.fromkeys((max(1, check_batch), 1))]
+    worst = {"logits_max_abs_diff": 0.0, "features_max_abs_diff": 0.0}
+    with atomic_path(out) as tmp:
+        try:
+            with warnings.catch_warnings(), torch.no_grad():
+                warnings.simplefilter("ignore", torch.jit.TracerWarning)
+                # torch 2.14 calls TorchScript deprecated (torch.export is its successor) but
+                # it is still what libtorch programs load; the warning would repeat per call
+                warnings.simplefilter("ignore", FutureWarning)
+                traced = torch.jit.trace(module, checks[0], check_trace=False)
+                traced.save(str(tmp))
+                loaded = torch.jit.load(str(tmp), map_location="cpu")
+        except OSError as exc:
+            reason = "the disk is full" if exc.errno == 28 else (exc.strerror or str(exc))
+            raise CheckpointError(f"Could not write {out}: {reason}.") from None
+        except Exception as exc:  # tracing raises many kinds
+            raise CheckpointError(f"{checkpoint.path} could not be exported to TorchScript: "
+                                  f"{exc}") from None
+        for x in checks:
+            ref_logits, ref_features = _reference_outputs(module, x)
+            with torch.no_grad():
+                logits, features = (t.numpy() for t in loaded(x))
+            if logits.shape != ref_logits.shape or features.shape != ref_features.shape:
+                raise CheckpointError(f"The TorchScript model gives shapes {logits.shape}, "
+                                      f"{features.shape} for a batch of {len(x)}; PyTorch gives "
+                                      f"{ref_logits.shape}, {ref_features.shape}.")
+            d_logits = float(np.max(np.abs(logits - ref_logits)))
+            d_features = float(np.max(np.abs(features - ref_features)))
+            worst["logits_max_abs_diff"] = max(worst["logits_max_abs_diff"], d_logits)
+            worst["features_max_abs_diff"] = max(worst["features_max_abs_diff"], d_features)
+            if not (d_logits < TOLERANCE * max(1.0, float(np.abs(ref_logits).max()))
+                    and d_features < TOLERANCE * max(1.0, float(np.abs(ref_features).max()))):
+                raise CheckpointError(f"The TorchScript model does not reproduce PyTorch on a "
+                                      f"batch of {len(x)} (logits differ by {d_logits:.3g}, "
+                                      f"features by {d_features:.3g}). Nothing was written.")
+        sha = file_sha256(tmp)
+    meta = checkpoint.meta
+    info: dict[str, Any] = {
+        "format": "inspector-torchscript", "format_version": 1,
+        "torchscript_file": out.name, "torchscript_sha256": sha,
+        "source_checkpoint": checkpoint.path.name, "source_sha256": file_sha256(checkpoint.path),
+        "exported": datetime.now(UTC).isoformat(timespec="seconds"),
+        "outputs": ["logits", "features"], "temperature": float(meta.get("temperature", 1.0)),
+        "check": {**worst, "tolerance": TOLERANCE}, "versions": library_versions(),
+    }
+    for key in _REQUIRED_META:
+        info[key] = meta[key]
+    for key in _OPTIONAL_META:
+        if key in meta:
+            info[key] = meta[key]
+    try:
+        atomic_write_json(out.with_suffix(".json"), info)
+        atomic_write_text(out.with_suffix(".md"), _model_card(info))
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            out.unlink()
+        raise CheckpointError(f"Could not write the metadata of {out}: "
+                              f"{exc.strerror or exc}.") from None
+    log.info("TorchScript model checked (logits within %.1e) and written: %s",
+             worst["logits_max_abs_diff"], out)
     return out

@@ -1,0 +1,67 @@
+"""TorchScript export: checked against PyTorch before it is written, with a model card."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+import torch
+
+from inspector.config import ModelConfig
+from inspector.core.errors import CheckpointError
+from inspector.core.inference import export as export_module
+from inspector.core.inference.export import export_torchscript
+from inspector.core.models import build_model
+from inspector.core.training.checkpoint import new_meta, save_checkpoint
+
+CLASSES = ["missing_hole", "ok", "short"]
+SIZE = 32
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ts")
+    torch.manual_seed(0)
+    config = ModelConfig(input_size=SIZE, pretrained=False)
+    model = build_model(config, len(CLASSES)).eval()
+    meta = new_meta(architecture="resnet50_cbam", classes=CLASSES, input_size=SIZE,
+                    normalization={"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
+                    model_config=config.model_dump(mode="json"), temperature=1.3,
+                    dataset="/data/boards", metrics={"test": {"accuracy": 0.9}})
+    save_checkpoint(folder / "best.safetensors", meta, model.state_dict())
+    return folder, model
+
+
+def test_the_export_reproduces_the_model_for_any_batch_and_has_a_card(checkpoint):
+    folder, model = checkpoint
+    path = export_torchscript(folder)
+    assert path == folder / "model.torchscript.pt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # deprecated in torch 2.14, still used
+        loaded = torch.jit.load(str(path))
+    x = torch.randn(3, 3, SIZE, SIZE)  # a batch size the trace never saw
+    with torch.no_grad():
+        logits, features = loaded(x)
+        ref_logits, ref_features = model.forward_with_features(x)
+    assert torch.allclose(logits, ref_logits, atol=1e-4)
+    assert torch.allclose(features, ref_features, atol=1e-4)
+    info = json.loads(path.with_suffix(".json").read_text())
+    assert info["classes"] == CLASSES and info["check"]["logits_max_abs_diff"] < 1e-3
+    card = path.with_suffix(".md").read_text()
+    assert "TorchScript" in card and "`short`" in card and "Limits" in card
+
+
+def test_a_mismatch_is_refused_and_leaves_nothing(checkpoint, tmp_path, monkeypatch):
+    folder, _ = checkpoint
+    real = export_module._reference_outputs
+
+    def drifted(module, x):
+        logits, features = real(module, x)
+        return logits + 1.0, features
+
+    monkeypatch.setattr(export_module, "_reference_outputs", drifted)
+    out = tmp_path / "out" / "m.pt"
+    with pytest.raises(CheckpointError, match="does not reproduce"):
+        export_torchscript(folder, out)
+    assert not out.exists() and not list(out.parent.glob("*"))
