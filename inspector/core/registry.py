@@ -131,6 +131,44 @@ class Registry:
 
         yield from visit(None, 0)
 
+    # -- the gate
+    def compare(self, name: str, baseline: str | None = None, device: str = "auto",
+                on_progress=None, stop_event=None) -> GateReport:
+        """Run the promotion gate for `name` against `baseline` (default: the active version)
+        and keep the report in the candidate's folder (gate.json) for `promote`."""
+        from inspector.core.evaluation.compare import GATE_FILE, compare_models
+        from inspector.core.station.inbox import ReviewInbox
+
+        candidate = self.get(name)
+        if baseline is None:
+            active = self.active()
+            base = active.folder if active and active.name != candidate.name else None
+        else:
+            base = self.get(baseline).folder
+        report = compare_models(candidate.folder, base, self.workspace.dataset(),
+                                self.workspace.config, ReviewInbox(self.workspace.root),
+                                device, on_progress, stop_event)
+        report.save(candidate.folder / GATE_FILE)
+        return report
+
+    def saved_report(self, name: str) -> GateReport | None:
+        """The candidate's saved comparison if it is still valid: made against the version
+        that is active now, after the candidate's checkpoint was written."""
+        from inspector.core.evaluation.compare import GATE_FILE, load_report
+
+        candidate = self.get(name)
+        loaded = load_report(candidate.folder / GATE_FILE)
+        if loaded is None:
+            return None
+        report, created = loaded
+        active = self.active()
+        current = active.name if active and active.name != candidate.name else None
+        try:
+            newer = created >= (candidate.folder / CHECKPOINT_NAME).stat().st_mtime
+        except OSError:
+            return None
+        return report if newer and report.baseline == current else None
+
     # -- activation
     def history(self) -> list[dict[str, Any]]:
         path = self.workspace.models_dir / HISTORY_FILE

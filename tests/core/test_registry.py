@@ -131,3 +131,18 @@ def test_the_same_model_passes_the_gate_with_nothing_changed(lineage):
     assert not report.refused and report.n_changed == 0
     assert report.candidate_accuracy == report.baseline_accuracy
     assert not report.confusion_difference().any()
+
+
+def test_a_saved_gate_report_counts_only_against_the_version_active_now(lineage):
+    workspace, _ = lineage
+    registry = Registry(workspace)
+    with AuditLog.for_workspace(workspace.root) as audit:
+        registry.rollback("v1", user="eng", role="engineer", audit=audit)
+        report = registry.compare("v3")
+        assert (workspace.models_dir / "v3" / "gate.json").is_file()
+        saved = registry.saved_report("v3")
+        assert saved is not None and saved.baseline == "v1" and saved.refused
+        assert saved.reasons == report.reasons
+        registry.rollback("v2", user="eng", role="engineer", audit=audit)
+        assert registry.saved_report("v3") is None  # made against v1, v2 is active now
+        registry.rollback("v1", user="eng", role="engineer", audit=audit)

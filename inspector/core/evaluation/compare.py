@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -98,6 +99,34 @@ class GateReport:
         data = asdict(self)
         data["refused"] = self.refused
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GateReport:
+        data = dict(data)
+        data.pop("refused", None)
+        data["comparisons"] = [ClassComparison(**c) for c in data["comparisons"]]
+        data["changed"] = [ChangedImage(**c) for c in data.get("changed", [])]
+        return cls(**data)
+
+    def save(self, path: Path) -> None:
+        from inspector.core.atomic import atomic_write_json
+
+        atomic_write_json(path, {"created": time.time(), **self.to_dict()})
+
+
+GATE_FILE = "gate.json"  # the latest comparison, in the candidate's folder
+
+
+def load_report(path: Path) -> tuple[GateReport, float] | None:
+    """A saved report and when it was made, or None when there is none (or it is unreadable)."""
+    import json
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        created = float(data.pop("created"))
+        return GateReport.from_dict(data), created
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 @dataclass
