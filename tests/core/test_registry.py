@@ -47,6 +47,7 @@ def lineage(tmp_path_factory):
     config = tiny_training_config()
     config.train.epochs = 3
     config.promotion.min_support = 1  # two or three test images per class here
+    workspace.config.promotion.min_support = 1
     v1 = fit(config, dataset, workspace.models_dir / "v1")
     generate_patch_dataset(dataset.root, per_class=16, seed=5, size=48, classes=("spur",))
     dataset.keep_split_current()
