@@ -9,17 +9,20 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QSettings, Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QObject, QSettings, Qt, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from inspector import __version__
 from inspector.core.paths import APP_NAME, user_config_dir
+from inspector.core.station import audit as audit_actions
 from inspector.core.workspace import RecentWorkspaces
 from inspector.gui.main_window import LazyPage, MainWindow
+from inspector.gui.pages.audit import AuditPage
 from inspector.gui.pages.datasets import DatasetsPage
 from inspector.gui.pages.evaluate import EvaluatePage
 from inspector.gui.pages.models import ModelsPage
+from inspector.gui.pages.review import ReviewPage
 from inspector.gui.workers.base import log_file_path, stop_all, unexpected_error_message
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,31 @@ def gui_settings() -> QSettings:
     """Window state in an ini file in Inspector's config folder (so INSPECTOR_CONFIG_DIR and
     portable installs keep it beside the recent list, and tests never touch the user's)."""
     return QSettings(str(user_config_dir() / SETTINGS_FILE), QSettings.Format.IniFormat)
+
+
+class ActiveModelAudit(QObject):
+    """Writes ACTIVE_MODEL to the audit log when the active model changes. The Models page
+    also announces the active model when it first lists a workspace's models: that is what
+    the workspace already had, not a change, so the first announcement after a workspace
+    opens is only noted."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)  # lives as long as the window
+        self.window = window
+        self.known = False
+        self.model: str | None = None
+        window.workspace_changed.connect(self.workspace_changed)
+
+    def workspace_changed(self, _opened: object) -> None:
+        self.known = False
+
+    def changed(self, folder: Path | None) -> None:
+        name = folder.name if folder is not None else None
+        self.window.set_active_model(name)
+        if self.known and name != self.model:
+            self.window.session.record(audit_actions.ACTIVE_MODEL, model=name,
+                                       previous=self.model)
+        self.known, self.model = True, name
 
 
 def build_main_window(settings: QSettings | None = None,
@@ -64,11 +92,15 @@ def build_main_window(settings: QSettings | None = None,
     window.add_page("Training", LazyPage(train_page, training_built))
     window.add_page("Evaluation", evaluate)
     window.add_page("Models", models)
+    review = ReviewPage()
+    window.add_page("Review", review)
+    window.add_page("Audit log", AuditPage())
     window.undo_requested.connect(datasets.undo)
     evaluate.dataset_changed.connect(datasets.refresh)
+    review.dataset_changed.connect(datasets.refresh)
+    review.count_changed.connect(lambda count: window.set_page_badge("Review", count))
     models.models_changed.connect(evaluate.refresh_models)
-    models.active_model_changed.connect(
-        lambda folder: window.set_active_model(folder.name if folder else None))
+    models.active_model_changed.connect(ActiveModelAudit(window).changed)
     window.restore_settings()
     return window
 

@@ -2,7 +2,15 @@
 
 Pages are added by whoever builds the window (app.py), one `add_page` call each. A page is any
 QWidget with `set_workspace(workspace, dataset)`; the window calls it whenever the open
-workspace changes (with None, None when none is open).
+workspace changes (with None, None when none is open). A page that also has
+`set_session(session)` gets the window's StationSession when it is added.
+
+The window owns the station session: who is at the station and in which role. Opening a
+workspace attaches its engineer PIN and audit log and starts in the role its config says
+(`station.start_role`: with a PIN set, operator mode). In operator mode only the pages titled
+"Live" and "Results" are shown and reachable (by the list, `show_page` and the Ctrl+digit
+shortcuts), and the actions that change workspaces or data are disabled; engineer mode is
+unlocked with the PIN (Station menu, Ctrl+L) and locks again after the configured idle time.
 """
 
 from __future__ import annotations
@@ -12,12 +20,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QFrame,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -33,8 +43,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.core.station.access import AccessControl, Role
+from inspector.core.station.audit import AuditError, AuditLog
 from inspector.core.workspace import RecentWorkspaces
+from inspector.gui.session import StationSession
 from inspector.gui.theme import THEMES, apply_theme
+from inspector.gui.widgets.pin_dialog import SetPinDialog, UnlockDialog, lock_icon
 from inspector.gui.workers.base import Worker, while_alive
 from inspector.gui.workers.dataset import (
     OpenedWorkspace,
@@ -49,6 +63,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 APP_TITLE = "Inspector"
+OPERATOR_PAGES = ("Live", "Results")  # what operator mode shows; every other page is hidden
+_INPUT_EVENTS = frozenset({
+    QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick,
+    QEvent.Type.MouseMove, QEvent.Type.Wheel, QEvent.Type.TouchBegin, QEvent.Type.TabletPress,
+})
 
 
 @runtime_checkable
@@ -67,6 +86,7 @@ class LazyPage(QWidget):
         self._factory = factory
         self._on_built = on_built
         self._workspace: tuple[Workspace | None, Dataset | None] = (None, None)
+        self._session: StationSession | None = None
         self.page: QWidget | None = None
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -78,6 +98,8 @@ class LazyPage(QWidget):
                 raise TypeError(f"{type(page).__name__} has no set_workspace(workspace, dataset)")
             self.page = page
             self._layout.addWidget(page)
+            if self._session is not None and hasattr(page, "set_session"):
+                page.set_session(self._session)
             page.set_workspace(*self._workspace)
             if self._on_built is not None:
                 self._on_built(page)
@@ -88,9 +110,27 @@ class LazyPage(QWidget):
         if self.page is not None:
             self.page.set_workspace(workspace, dataset)  # type: ignore[attr-defined]
 
+    def set_session(self, session: StationSession) -> None:
+        self._session = session
+        if self.page is not None and hasattr(self.page, "set_session"):
+            self.page.set_session(session)
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         self.build()
         super().showEvent(event)
+
+
+class _InputWatcher(QObject):
+    """An application-wide event filter: any key or mouse input counts as someone present."""
+
+    def __init__(self, session: StationSession, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._session = session
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in _INPUT_EVENTS:
+            self._session.touch()
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -106,9 +146,24 @@ class MainWindow(QMainWindow):
         self.opened: OpenedWorkspace | None = None
         self._loader: Worker | None = None
         self._pages: list[tuple[str, QWidget]] = []
+        self._scrolls: list[QScrollArea] = []
+        self._page_actions: list[QAction] = []
+        self._engineer_row = 0  # the page shown before locking, shown again on unlocking
+        self.unlock_dialog: UnlockDialog | None = None
+        self.pin_dialog: SetPinDialog | None = None
+        self.session = StationSession(self)
+        self.session.role_changed.connect(lambda _role: self._apply_role())
+        self.session.user_changed.connect(lambda _user: self._show_role())
+        self.session.audit_failed.connect(self._show_audit_failure)
+        self.session.recorded.connect(lambda _entry: self.audit_warning.hide())
+        self._input_watcher = _InputWatcher(self.session, self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._input_watcher)
         self.setWindowTitle(APP_TITLE)
         self._build()
         self._show_workspace(None)
+        self._apply_role()
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
@@ -120,7 +175,13 @@ class MainWindow(QMainWindow):
         self.nav.setStyleSheet("#navigation { font-size: 11pt; }"
                                "#navigation::item { padding: 6px 10px; }")
         self.stack = QStackedWidget()
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.locked_page = QLabel()
+        self.locked_page.setObjectName("lockedPage")
+        self.locked_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.locked_page.setWordWrap(True)
+        self.locked_page.setTextFormat(Qt.TextFormat.RichText)
+        self.stack.addWidget(self.locked_page)  # shown when no page may be shown
+        self.nav.currentRowChanged.connect(self._show_row)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.nav)
         self.splitter.addWidget(self.stack)
@@ -168,6 +229,23 @@ class MainWindow(QMainWindow):
             theme_menu.addAction(action)
             self.theme_actions[name] = action
         self.page_actions_menu = view_menu.addMenu("&Go to page")
+        station_menu = self.menuBar().addMenu("&Station")
+        # Ctrl+L on both: only one of them is enabled at a time, so the key toggles
+        self.unlock_action = QAction("&Unlock engineer mode…", self)
+        self.unlock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.unlock_action.triggered.connect(lambda _checked=False: self.request_unlock())
+        self.lock_action = QAction("&Lock now", self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.setToolTip("Back to operator mode: only Live and Results")
+        self.lock_action.triggered.connect(lambda _checked=False: self.lock_now())
+        self.set_pin_action = QAction("Set engineer &PIN…", self)
+        self.set_pin_action.triggered.connect(lambda _checked=False: self.request_set_pin())
+        self.operator_action = QAction("&Operator name…", self)
+        self.operator_action.triggered.connect(lambda _checked=False: self.ask_operator_name())
+        for action in (self.unlock_action, self.lock_action, self.set_pin_action,
+                       self.operator_action):
+            station_menu.addAction(action)
+        station_menu.insertSeparator(self.set_pin_action)
         self.rebuild_recent_menu()
 
         # status bar: loading progress (temporary) | workspace | dataset
@@ -194,8 +272,19 @@ class MainWindow(QMainWindow):
                                      "backend of live inspection")
         self.model_label = QLabel("Model: none")
         self.camera_label = QLabel("Camera: not in use")
+        self.role_button = QToolButton()
+        self.role_button.setObjectName("roleIndicator")
+        self.role_button.setAutoRaise(True)
+        self.role_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.role_button.setIconSize(QSize(16, 16))
+        self.role_button.clicked.connect(self.toggle_lock)
+        self.audit_warning = QLabel()
+        self.audit_warning.setStyleSheet("color: #C62828; font-weight: bold;")
+        self.audit_warning.hide()
         status = self.statusBar()
         status.addWidget(self.loading)
+        status.addPermanentWidget(self.role_button)
+        status.addPermanentWidget(self.audit_warning)
         status.addPermanentWidget(self.workspace_label, 1)
         status.addPermanentWidget(self.dataset_label)
         status.addPermanentWidget(self.model_label)
@@ -203,10 +292,15 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.device_label)
 
     def add_page(self, title: str, page: QWidget) -> None:
-        """Add a page to the navigation list; it is told about the open workspace from now on."""
+        """Add a page to the navigation list; it is told about the open workspace from now on
+        (and given the station session first, if it has `set_session`)."""
         if not isinstance(page, Page):
             raise TypeError(f"{type(page).__name__} has no set_workspace(workspace, dataset)")
+        if title in self.page_titles():
+            raise ValueError(f"there is already a page titled {title!r}")
         self._pages.append((title, page))
+        if hasattr(page, "set_session"):
+            page.set_session(self.session)
         self.nav.addItem(QListWidgetItem(title))
         # A scroll area, so a page's minimum size never forces the window wider than a small
         # screen (a 1280 px station, a laptop): below it the page scrolls instead.
@@ -215,15 +309,29 @@ class MainWindow(QMainWindow):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(page)
         self.stack.addWidget(scroll)
-        number = len(self._pages)
+        self._scrolls.append(scroll)
         action = self.page_actions_menu.addAction(title)
-        if number <= 9:  # Ctrl+1..9 go to the pages, so the keyboard reaches every page
-            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
         action.triggered.connect(lambda _checked=False, t=title: self.show_page(t))
+        self._page_actions.append(action)
         if self.opened is not None:
             page.set_workspace(self.opened.workspace, self.opened.dataset)
-        if self.nav.currentRow() < 0:
-            self.nav.setCurrentRow(0)
+        self._apply_role()
+
+    def page_allowed(self, title: str) -> bool:
+        """Whether the page may be shown in the current role."""
+        return self.session.is_engineer or title in OPERATOR_PAGES
+
+    def visible_page_titles(self) -> list[str]:
+        return [title for title in self.page_titles() if self.page_allowed(title)]
+
+    def set_page_badge(self, title: str, count: int) -> None:
+        """A count after the page's name in the list and the menu: "Review (3)"."""
+        row = self.page_titles().index(title)
+        text = f"{title} ({count})" if count > 0 else title
+        item = self.nav.item(row)
+        item.setText(text)
+        item.setToolTip(f"{count} waiting" if count > 0 else "")
+        self._page_actions[row].setText(text)
 
     def page(self, title: str) -> QWidget:
         """The page with that title (a lazy page is built now)."""
@@ -235,8 +343,162 @@ class MainWindow(QMainWindow):
     def page_titles(self) -> list[str]:
         return [name for name, _ in self._pages]
 
-    def show_page(self, title: str) -> None:
-        self.nav.setCurrentRow(self.page_titles().index(title))
+    def show_page(self, title: str) -> bool:
+        """Show the page; refused (False, nothing happens) for a page the role hides."""
+        row = self.page_titles().index(title)
+        if not self.page_allowed(title):
+            log.info("page %s refused in %s mode", title, self.session.role.value)
+            return False
+        self.nav.setCurrentRow(row)
+        return True
+
+    def current_page_title(self) -> str | None:
+        row = self.nav.currentRow()
+        if row < 0 or self.stack.currentWidget() is self.locked_page:
+            return None
+        return self.page_titles()[row]
+
+    def _show_row(self, row: int) -> None:
+        titles = self.page_titles()
+        if 0 <= row < len(titles) and self.page_allowed(titles[row]):
+            self.stack.setCurrentWidget(self._scrolls[row])
+            if self.session.is_engineer:
+                self._engineer_row = row
+        else:
+            self.stack.setCurrentWidget(self.locked_page)
+
+    # ------------------------------------------------------------------ roles
+    def _apply_role(self) -> None:
+        """Show what the role may see and use; called on every role change and new page."""
+        engineer = self.session.is_engineer
+        titles = self.page_titles()
+        number = 0
+        for row, title in enumerate(titles):
+            allowed = self.page_allowed(title)
+            self.nav.item(row).setHidden(not allowed)
+            action = self._page_actions[row]
+            action.setVisible(allowed)
+            action.setEnabled(allowed)
+            if allowed:
+                number += 1  # Ctrl+1..9 go to the pages shown, so the keyboard reaches them
+            action.setShortcut(QKeySequence(f"Ctrl+{number}") if allowed and number <= 9
+                               else QKeySequence())
+        for action in (self.new_action, self.open_action, self.demo_action, self.undo_action):
+            action.setEnabled(engineer)
+        self.recent_menu.setEnabled(engineer)
+        has_pin = self.session.has_pin
+        self.unlock_action.setEnabled(not engineer)
+        self.lock_action.setEnabled(engineer)
+        self.set_pin_action.setEnabled(engineer and self.session.access is not None)
+        self.set_pin_action.setText("Change engineer &PIN…" if has_pin
+                                    else "Set engineer &PIN…")
+        allowed_rows = [row for row, title in enumerate(titles) if self.page_allowed(title)]
+        current = self.nav.currentRow()
+        if current not in allowed_rows:
+            if engineer and 0 <= self._engineer_row < len(titles):
+                target = self._engineer_row
+            else:
+                target = allowed_rows[0] if allowed_rows else -1
+            self.nav.setCurrentRow(target)
+        self._show_row(self.nav.currentRow())
+        self.nav.setVisible(bool(allowed_rows))  # an empty list says nothing
+        self.locked_page.setText(
+            "<p style='font-size:14pt'><b>Operator mode</b></p><p>There is no page for "
+            "operators here yet.<br>An engineer unlocks the other pages with "
+            "<b>Station ▸ Unlock engineer mode…</b> (Ctrl+L).</p>" if not engineer else
+            "<p>No page.</p>")
+        self._show_role()
+        if self.unlock_dialog is not None and engineer:
+            self.unlock_dialog.close()
+        if self.pin_dialog is not None and not engineer:
+            self.pin_dialog.close()
+
+    def _show_role(self) -> None:
+        engineer = self.session.is_engineer
+        if engineer:
+            text = "Engineer mode"
+            name = self.session.engineer_name
+            tip = ("Engineer mode: every page. Click or press Ctrl+L to lock (operator mode)."
+                   if self.session.has_pin else
+                   "Engineer mode: every page. Set an engineer PIN (Station menu) to make "
+                   "this workspace a station that starts in operator mode.")
+        else:
+            text = "Operator mode"
+            name = self.session.operator_name
+            tip = "Operator mode: Live and Results. Click or press Ctrl+L to unlock."
+        if name:
+            text += f" · {name}"
+        self.role_button.setText(text)
+        self.role_button.setToolTip(tip)
+        self.role_button.setIcon(lock_icon(not engineer,
+                                           "#5D4037" if not engineer else "#1565C0"))
+        self.role_button.setStyleSheet(
+            "#roleIndicator { font-weight: bold; color: %s; }"
+            % ("#8D4A00" if not engineer else "#1565C0"))
+
+    def _show_audit_failure(self, message: str) -> None:
+        self.audit_warning.setText("Audit log not written!")
+        self.audit_warning.setToolTip(message)
+        self.audit_warning.show()
+        self.statusBar().showMessage(message, 15_000)
+
+    def toggle_lock(self) -> None:
+        if self.session.is_engineer:
+            self.lock_now()
+        else:
+            self.request_unlock()
+
+    def request_unlock(self) -> UnlockDialog | None:
+        """The unlock dialog (window-modal, not blocking); None in engineer mode."""
+        if self.session.is_engineer:
+            return None
+        if self.unlock_dialog is not None and self.unlock_dialog.isVisible():
+            self.unlock_dialog.raise_()
+            return self.unlock_dialog
+        workspace = self.workspace.name if self.workspace else ""
+        name = self.settings.value("station/engineer_name", "")
+        dialog = UnlockDialog(self.session, name if isinstance(name, str) else "", workspace,
+                              self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.unlocked.connect(lambda: self.settings.setValue(
+            "station/engineer_name", self.session.engineer_name))
+        dialog.destroyed.connect(lambda _obj=None: self._forget_dialog("unlock_dialog"))
+        self.unlock_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def lock_now(self) -> bool:
+        if not self.session.is_engineer:
+            return False
+        if not self.session.lock(reason="locked by hand"):
+            QMessageBox.information(
+                self, "Lock",
+                "This workspace has no engineer PIN, so engineer mode could not be unlocked "
+                "again. Set one first: Station ▸ Set engineer PIN…")
+            return False
+        return True
+
+    def request_set_pin(self) -> SetPinDialog | None:
+        if not self.session.is_engineer or self.session.access is None:
+            return None
+        dialog = SetPinDialog(self.session, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.pin_set.connect(lambda: (self._apply_role(), self.statusBar().showMessage(
+            "The engineer PIN is set.", 5000)))
+        dialog.destroyed.connect(lambda _obj=None: self._forget_dialog("pin_dialog"))
+        self.pin_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _forget_dialog(self, name: str) -> None:
+        setattr(self, name, None)
+
+    def ask_operator_name(self) -> None:
+        name, ok = QInputDialog.getText(
+            self, "Operator name", "Name of the operator at this station (written with every "
+            "decision and in the audit log):", text=self.session.operator_name)
+        if ok:
+            self.session.set_user(name)
 
     # ------------------------------------------------------------------ workspaces
     @property
@@ -313,12 +575,36 @@ class MainWindow(QMainWindow):
             except OSError as exc:  # the recent list is a convenience; never fatal
                 log.warning("cannot update the recent workspaces list: %s", exc)
             log.info("opened workspace %s", opened.workspace.root)
+        self._attach_station(opened)
         self._show_workspace(opened)
         for _, page in self._pages:
             page.set_workspace(opened.workspace if opened else None,  # type: ignore[attr-defined]
                                opened.dataset if opened else None)
         self.rebuild_recent_menu()
         self.workspace_changed.emit(opened)
+
+    def _attach_station(self, opened: OpenedWorkspace | None) -> None:
+        """The workspace's PIN and audit log, and the role it starts in (before the pages are
+        told about the workspace, so they see the new role)."""
+        if opened is None:
+            self.session.detach()
+            return
+        root = opened.workspace.root
+        station = opened.workspace.config.station
+        access = AccessControl(root, station.max_pin_attempts, station.lockout_seconds)
+        audit: AuditLog | None = None
+        try:
+            audit = AuditLog.for_workspace(root)
+        except AuditError as exc:
+            log.error("%s", exc)
+            self._show_audit_failure(str(exc))
+            QMessageBox.warning(self, "No audit log", f"{exc}\n\nRole changes, overrides and "
+                                "threshold changes are not recorded until this is fixed.")
+        start: Role = access.start_role(station.start_role)
+        self.session.attach(access, audit, station.lock_after_minutes * 60, start, root)
+        if audit is not None:
+            self.audit_warning.hide()
+        self._apply_role()
 
     def _show_workspace(self, opened: OpenedWorkspace | None) -> None:
         if opened is None:
@@ -417,6 +703,8 @@ class MainWindow(QMainWindow):
         if self._loader is not None:
             self._loader.cancel()
         super().closeEvent(event)
+        if event.isAccepted():
+            self.session.close()
 
 
 def _to_int(value: Any, default: int) -> int:

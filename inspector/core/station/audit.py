@@ -36,6 +36,10 @@ PIN_SET = "pin_set"
 UNLOCK_REFUSED = "unlock_refused"
 INBOX_ACCEPT = "inbox_accept"
 INBOX_DISCARD = "inbox_discard"
+USER = "user"  # the operator's name at the station changed
+ROI = "roi"  # the live region of interest changed
+ACTIONS = (ROLE, OVERRIDE, REVIEW_DECIDED, THRESHOLD, ACTIVE_MODEL, PIN_SET, UNLOCK_REFUSED,
+           INBOX_ACCEPT, INBOX_DISCARD, USER, ROI)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -88,6 +92,7 @@ class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._closed = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=5.0,
@@ -111,13 +116,20 @@ class AuditLog:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._conn.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def append(self, user: str, role: str, action: str, **detail: Any) -> AuditEntry:
         """Write one entry; committed (and synced) when this returns."""
-        when = time.time()
         text = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
         with self._lock:
+            if self._closed:
+                raise AuditError(f"The audit log {self.path} is closed; nothing was written.")
+            when = time.time()  # taken under the lock: ids and times rise together
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 row = self._conn.execute(
@@ -135,6 +147,15 @@ class AuditLog:
         log.info("audit: %s %s by %s (%s) %s", action, text, user, role, digest[:12])
         return AuditEntry(int(cursor.lastrowid or 0), when, user, role, action, detail, digest)
 
+    def _read(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[tuple]:
+        with self._lock:
+            if self._closed:
+                raise AuditError(f"The audit log {self.path} is closed.")
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise AuditError(f"Cannot read the audit log {self.path}: {exc}.") from None
+
     def entries(self, limit: int = 500, offset: int = 0, action: str | None = None,
                 user: str | None = None, newest_first: bool = True) -> list[AuditEntry]:
         clauses, params = [], []
@@ -146,26 +167,65 @@ class AuditLog:
             params.append(user)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         order = "DESC" if newest_first else "ASC"
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT id, time, user, role, action, detail, hash FROM audit{where} "
-                f"ORDER BY id {order} LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
-        return [AuditEntry(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]
+        rows = self._read(f"SELECT id, time, user, role, action, detail, hash FROM audit{where} "
+                          f"ORDER BY id {order} LIMIT ? OFFSET ?", [*params, limit, offset])
+        return [AuditEntry(r[0], r[1], r[2], r[3], r[4], _detail(r[5]), r[6]) for r in rows]
 
-    def count(self) -> int:
-        with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0])
+    def count(self, action: str | None = None, user: str | None = None) -> int:
+        clauses, params = [], []
+        if action:
+            clauses.append("action = ?")
+            params.append(action)
+        if user:
+            clauses.append("user = ?")
+            params.append(user)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return int(self._read(f"SELECT COUNT(*) FROM audit{where}", params)[0][0])
 
-    def verify(self) -> int | None:
+    def actions(self) -> list[str]:
+        """The actions that occur in the log, sorted (for a viewer's filter)."""
+        return [r[0] for r in self._read("SELECT DISTINCT action FROM audit ORDER BY action")]
+
+    def users(self) -> list[str]:
+        """The users that occur in the log, sorted."""
+        return [r[0] for r in self._read("SELECT DISTINCT user FROM audit ORDER BY user")]
+
+    def verify(self, stop_event: threading.Event | None = None) -> int | None:
         """The id of the first entry whose hash chain is broken (edited, removed or inserted
-        behind the application's back), or None when the whole log is intact."""
+        behind the application's back), or None when the whole log is intact (or when
+        `stop_event` was set: the answer then means nothing).
+
+        Reads through a connection of its own, row by row: appends go on meanwhile (WAL), and
+        a log of millions of entries is never held in memory. Removing the newest entries
+        leaves an intact chain: only what the chain covers can be checked."""
         prev = GENESIS
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT id, time, user, role, action, detail, prev_hash, hash FROM audit "
-                "ORDER BY id").fetchall()
-        for id_, when, user, role, action, detail, prev_hash, digest in rows:
-            if prev_hash != prev or _digest(prev, when, user, role, action, detail) != digest:
-                return int(id_)
-            prev = digest
+        try:
+            conn = sqlite3.connect(self.path, timeout=5.0)
+        except sqlite3.Error as exc:
+            raise AuditError(f"Cannot read the audit log {self.path}: {exc}.") from None
+        try:
+            rows = conn.execute("SELECT id, time, user, role, action, detail, prev_hash, hash "
+                                "FROM audit ORDER BY id")
+            for id_, when, user, role, action, detail, prev_hash, digest in rows:
+                if stop_event is not None and id_ % 1024 == 0 and stop_event.is_set():
+                    return None
+                try:
+                    expected = _digest(prev, when, user, role, action, detail)
+                except (TypeError, ValueError):  # a value of the wrong type written by hand
+                    return int(id_)
+                if prev_hash != prev or expected != digest:
+                    return int(id_)
+                prev = digest
+        except sqlite3.Error as exc:
+            raise AuditError(f"Cannot read the audit log {self.path}: {exc}.") from None
+        finally:
+            conn.close()
         return None
+
+
+def _detail(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"unreadable": text}
+    return value if isinstance(value, dict) else {"value": value}

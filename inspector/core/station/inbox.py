@@ -10,6 +10,7 @@ and its place in the stable split like any imported image; then the item's files
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from inspector.core.atomic import atomic_write_bytes, atomic_write_json
-from inspector.core.data.dataset import Dataset
+from inspector.core.data.dataset import Dataset, check_class_name
 from inspector.core.errors import DatasetError, InspectorError
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,10 @@ class ReviewInbox:
         when = time.time() if when is None else when
         stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when))
         item_id = f"{stamp}-{int(when * 1000) % 1000:03d}-{result_id if result_id else 'x'}"
+        base, n = item_id, 1
+        while any((self.folder / f"{item_id}{ext}").exists() for ext in (".json", ".png")):
+            item_id = f"{base}-{n}"  # two items in the same millisecond keep both
+            n += 1
         item = InboxItem(item_id, when, result_id, source, model_version, model_verdict,
                          model_label, float(confidence), operator, operator_label,
                          f"{item_id}.png")
@@ -79,9 +84,11 @@ class ReviewInbox:
             atomic_write_bytes(self.folder / item.image, _encode_png(image))
             atomic_write_json(self.folder / f"{item_id}.json", asdict(item))
         except OSError as exc:
-            (self.folder / item.image).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                (self.folder / item.image).unlink(missing_ok=True)
             raise InboxError(f"Could not put the frame in the review inbox {self.folder}: "
-                             f"{exc.strerror or exc}. Free some disk space.") from None
+                             f"{exc.strerror or exc}. Check that the workspace folder is "
+                             "writable and has free space.") from None
         return item
 
     def items(self) -> list[InboxItem]:
@@ -128,7 +135,8 @@ class ReviewInbox:
                create_class: bool = False) -> Path | None:
         """Add the item's image to class `label` (created first when `create_class`); returns
         the new file, or None when the class already had this exact image."""
-        if label not in dataset.classes:
+        label = check_class_name(label)
+        if label not in dataset.classes():
             if not create_class:
                 raise DatasetError(f"There is no class '{label}' in the dataset; create it or "
                                    "choose another.")
