@@ -17,7 +17,15 @@ log = logging.getLogger("inspector")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from inspector.cli import dataset_cmd, demo_cmd, gui_cmd, live_cmd, train_cmd
+    from inspector.cli import (
+        dataset_cmd,
+        demo_cmd,
+        gui_cmd,
+        live_cmd,
+        models_cmd,
+        station_cmd,
+        train_cmd,
+    )
 
     parser = argparse.ArgumentParser(
         prog="inspector",
@@ -33,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     dataset_cmd.register(commands)
     train_cmd.register(commands)
     live_cmd.register(commands)
+    models_cmd.register(commands)
+    station_cmd.register(commands)
     return parser
 
 
