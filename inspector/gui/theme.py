@@ -22,6 +22,9 @@ _DARK = {
     QPalette.ColorRole.PlaceholderText: "#8c8c8c",
     QPalette.ColorRole.Text: "#e6e6e6",
     QPalette.ColorRole.Button: "#3c3f41",
+    # image letterboxes and frames use Dark / Mid: the light defaults showed grey bands
+    QPalette.ColorRole.Dark: "#18191b",
+    QPalette.ColorRole.Mid: "#4a4d50",
     QPalette.ColorRole.ButtonText: "#e6e6e6",
     QPalette.ColorRole.BrightText: "#ff6b6b",
     QPalette.ColorRole.Link: "#6ea8fe",
