@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import threading
 import time
@@ -52,13 +53,14 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def workspace_model(workspace: Workspace) -> Path:
     """The workspace's active model (set on the Models page), else its newest usable one."""
-    from inspector.core.model_catalog import active_model
+    from inspector.core.inference.session import NoModelError, live_model_path
 
-    model = active_model(workspace)
-    if model is None:
+    try:
+        return live_model_path(workspace)
+    except NoModelError:
         raise InspectorError(f"The workspace {workspace.root} has no usable trained model yet: "
-                             "train one (inspector train --data WORKSPACE) or give --model.")
-    return model.folder / "best.safetensors"
+                             "train one (inspector train --data WORKSPACE) or give --model."
+                             ) from None
 
 
 def _setup(args: argparse.Namespace) -> tuple[InspectorConfig, Workspace | None, Path]:
@@ -88,25 +90,19 @@ def _setup(args: argparse.Namespace) -> tuple[InspectorConfig, Workspace | None,
 
 
 def cmd_live(args: argparse.Namespace) -> int:
-    from inspector.core.inference.live import LiveInspector
-    from inspector.core.inference.predictor import Predictor
-    from inspector.core.inference.sources import open_source
-    from inspector.core.inference.verdict import VerdictPolicy
+    # torch's OpenMP threads spin after each parallel region and starve the frame source's
+    # reader thread on a small machine (see inspector/gui/workers/live.py); only effective
+    # before torch loads, as here. A value the user set wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from inspector.core.inference.session import build_live_run
     from inspector.core.results import ResultsStore
 
     config, workspace, model = _setup(args)
     live = config.live
-    predictor = Predictor.from_checkpoint(model, args.device, live.backend)
-    policy = VerdictPolicy(predictor.classes, live.verdict, predictor.verdict_defaults,
-                           predictor.temperature)
+    run = build_live_run(live, model, device=args.device, virtual_mode=args.virtual_mode)
+    predictor, source = run.predictor, run.source
     store_path = (args.out / "results.sqlite" if args.out
                   else workspace.results_path if workspace else None)
-    options = {}
-    if live.source.spec.startswith("virtual"):
-        options = {"mode": args.virtual_mode, "size": predictor.input_size * 2
-                   if args.virtual_mode == "patch" else None}
-        options = {k: v for k, v in options.items() if v is not None}
-    source = open_source(live.source, **options)
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     last_print = [time.monotonic()]
@@ -124,8 +120,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     try:
         store = ResultsStore(store_path, live.results) if store_path else None
         with source:
-            inspector = LiveInspector(predictor, policy, source, live, store, on_result)
-            summary = inspector.run(stop, args.max_frames)
+            summary = run.inspector(store, on_result).run(stop, args.max_frames)
         if store is not None:
             store.close()
     finally:

@@ -21,7 +21,9 @@ from inspector.gui.main_window import LazyPage, MainWindow
 from inspector.gui.pages.audit import AuditPage
 from inspector.gui.pages.datasets import DatasetsPage
 from inspector.gui.pages.evaluate import EvaluatePage
+from inspector.gui.pages.live import LivePage
 from inspector.gui.pages.models import ModelsPage
+from inspector.gui.pages.results import ResultsPage
 from inspector.gui.pages.review import ReviewPage
 from inspector.gui.workers.base import log_file_path, stop_all, unexpected_error_message
 
@@ -70,11 +72,15 @@ def build_main_window(settings: QSettings | None = None,
     datasets = DatasetsPage()
     evaluate = EvaluatePage()
     models = ModelsPage()
+    live = LivePage()
+    results = ResultsPage()
+    review = ReviewPage()
 
     def training_built(train: QWidget) -> None:
         train.model_trained.connect(lambda _folder: models.refresh())  # type: ignore[attr-defined]
         train.model_trained.connect(  # type: ignore[attr-defined]
             lambda _folder: evaluate.refresh_models())
+        train.model_trained.connect(lambda _folder: live.refresh_model())  # type: ignore[attr-defined]
 
     def augment_page() -> QWidget:
         # built when first shown: its preview loads albumentations and cv2 (~1 s)
@@ -92,7 +98,8 @@ def build_main_window(settings: QSettings | None = None,
     window.add_page("Training", LazyPage(train_page, training_built))
     window.add_page("Evaluation", evaluate)
     window.add_page("Models", models)
-    review = ReviewPage()
+    window.add_page("Live", live)
+    window.add_page("Results", results)
     window.add_page("Review", review)
     window.add_page("Audit log", AuditPage())
     window.undo_requested.connect(datasets.undo)
@@ -101,6 +108,15 @@ def build_main_window(settings: QSettings | None = None,
     review.count_changed.connect(lambda count: window.set_page_badge("Review", count))
     models.models_changed.connect(evaluate.refresh_models)
     models.active_model_changed.connect(ActiveModelAudit(window).changed)
+    models.active_model_changed.connect(lambda _folder: live.refresh_model())
+    live.source_state_changed.connect(window.set_camera_state)
+    live.decision_recorded.connect(lambda _outcome: review.refresh())
+
+    def show_result(result_id: int) -> None:
+        if window.show_page("Results"):
+            results.select_result(result_id)
+
+    live.show_result_requested.connect(show_result)
     window.restore_settings()
     return window
 

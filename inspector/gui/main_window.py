@@ -704,6 +704,11 @@ class MainWindow(QMainWindow):
             self._loader.cancel()
         super().closeEvent(event)
         if event.isAccepted():
+            # pages stop their runs and close their stores before the audit log closes
+            for _title, page in self._pages:
+                target = page.page if isinstance(page, LazyPage) else page
+                if target is not None and hasattr(target, "shutdown"):
+                    target.shutdown()
             self.session.close()
 
 

@@ -58,8 +58,8 @@ def menu_texts(window: MainWindow, title: str) -> list[str]:
 
 def test_window_has_menus_pages_and_an_empty_status(window):
     assert window.page_titles() == ["Datasets", "Augmentation", "Training", "Evaluation",
-                                    "Models", "Review", "Audit log"]
-    assert window.nav.count() == 7 and window.nav.currentRow() == 0
+                                    "Models", "Live", "Results", "Review", "Audit log"]
+    assert window.nav.count() == 9 and window.nav.currentRow() == 0
     assert window.stack.currentWidget().widget() is datasets_page(window)
     assert menu_texts(window, "&File")[:3] == ["&New workspace…", "&Open workspace…",
                                                "Open &recent"]

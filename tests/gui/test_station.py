@@ -20,8 +20,8 @@ from inspector.gui.main_window import LazyPage, MainWindow
 
 TIMEOUT = 5000
 PIN = "97531"
-ENGINEER_PAGES = ["Datasets", "Augmentation", "Training", "Evaluation", "Models", "Review",
-                  "Audit log"]
+ENGINEER_PAGES = ["Datasets", "Augmentation", "Training", "Evaluation", "Models", "Live",
+                  "Results", "Review", "Audit log"]
 
 
 class Blank(QWidget):
@@ -90,9 +90,8 @@ def test_a_station_starts_in_operator_mode_with_no_engineer_page(qtbot, window, 
     open_and_wait(qtbot, window, workspace.root)
     assert window.session.role is Role.OPERATOR
     assert window.page_titles() == ENGINEER_PAGES
-    assert shown_titles(window) == []  # no Live or Results page exists yet
-    assert window.stack.currentWidget() is window.locked_page
-    assert "Operator mode" in window.locked_page.text()
+    assert shown_titles(window) == ["Live", "Results"]
+    assert window.current_page_title() == "Live"
     assert window.role_button.text() == "Operator mode"
     for action in (window.new_action, window.open_action, window.demo_action,
                    window.undo_action, window.lock_action, window.set_pin_action):
@@ -100,19 +99,34 @@ def test_a_station_starts_in_operator_mode_with_no_engineer_page(qtbot, window, 
     assert not window.recent_menu.isEnabled()
     assert window.unlock_action.isEnabled()
     assert not window.show_page("Datasets")  # refused: nothing changes
-    assert window.stack.currentWidget() is window.locked_page
-    assert not any(a.isVisible() for a in window.page_actions_menu.actions())
+    assert window.current_page_title() == "Live"
     [entry] = window.session.audit.entries()
     assert (entry.action, entry.role, entry.detail["reason"]) == (
         actions.ROLE, "operator", "workspace opened")
 
 
+def test_a_window_without_station_pages_explains_how_to_unlock(qtbot, tmp_path, workspace):
+    settings = QSettings(str(tmp_path / "bare.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, RecentWorkspaces(tmp_path / "bare.json"))
+    qtbot.addWidget(window)
+    window.add_page("Datasets", Blank())
+    window.show()
+    make_station(workspace)
+    open_and_wait(qtbot, window, workspace.root)
+    assert shown_titles(window) == []
+    assert window.stack.currentWidget() is window.locked_page
+    assert "Operator mode" in window.locked_page.text()
+    assert not window.show_page("Datasets")
+    assert window.stack.currentWidget() is window.locked_page
+    assert not any(a.isVisible() for a in window.page_actions_menu.actions())
+
+
 def test_operator_mode_shows_only_live_and_results_and_the_shortcuts_skip_the_rest(
         qtbot, window, workspace):
-    live, results = Blank(), Blank()
-    window.add_page("Live", live)
-    window.add_page("Results", LazyPage(Blank))
-    assert live.sessions == [window.session]  # pages with set_session get the session
+    extra = Blank()
+    window.add_page("Extra", LazyPage(Blank))
+    window.add_page("Blank", extra)
+    assert extra.sessions == [window.session]  # pages with set_session get the session
     make_station(workspace)
     open_and_wait(qtbot, window, workspace.root)
     assert shown_titles(window) == ["Live", "Results"]
@@ -121,16 +135,14 @@ def test_operator_mode_shows_only_live_and_results_and_the_shortcuts_skip_the_re
     window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page_title() == "Results"
-    assert isinstance(window.page("Results"), Blank)
-    assert window.page("Results").sessions == [window.session]  # relayed by the lazy page
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page_title() == "Results"  # no third page to go to
     assert not window.show_page("Models")
+    assert not window.show_page("Extra")
     assert window.current_page_title() == "Results"
     shortcuts = {a.text(): a.shortcut().toString() for a in window.page_actions_menu.actions()
                  if a.isVisible()}
     assert shortcuts == {"Live": "Ctrl+1", "Results": "Ctrl+2"}
-    del results
 
 
 def test_ctrl_l_with_a_wrong_pin_does_not_unlock_and_is_audited(qtbot, window, workspace):
@@ -141,7 +153,7 @@ def test_ctrl_l_with_a_wrong_pin_does_not_unlock_and_is_audited(qtbot, window, w
     assert dialog is not None and dialog.isVisible()
     assert dialog.message.text() == "Wrong PIN." and dialog.pin_edit.text() == ""
     assert window.session.role is Role.OPERATOR
-    assert shown_titles(window) == []
+    assert shown_titles(window) == ["Live", "Results"]
     assert not window.show_page("Models")
     entry = window.session.audit.entries(limit=1)[0]
     assert (entry.action, entry.user, entry.detail) == (
@@ -172,7 +184,7 @@ def test_the_right_pin_unlocks_every_page_and_is_audited_as_a_role_change(qtbot,
     assert window.session.role is Role.ENGINEER and window.session.user == "Maria"
     assert window.unlock_dialog is None or not window.unlock_dialog.isVisible()
     assert shown_titles(window) == ENGINEER_PAGES
-    assert window.current_page_title() == "Datasets"
+    assert window.current_page_title() == "Live"  # unlocking keeps the page on screen
     assert all(a.isEnabled() for a in (window.new_action, window.open_action,
                                        window.undo_action, window.set_pin_action))
     assert window.role_button.text() == "Engineer mode · Maria"
@@ -219,7 +231,7 @@ def test_inactivity_locks_engineer_mode_and_input_keeps_it_open(qtbot, window, w
     with qtbot.waitSignal(window.session.role_changed, timeout=TIMEOUT):
         pass  # then nobody touches it
     assert window.session.role is Role.OPERATOR
-    assert shown_titles(window) == []
+    assert shown_titles(window) == ["Live", "Results"]
     entry = window.session.audit.entries(limit=1)[0]
     assert entry.action == actions.ROLE and entry.user == "Maria"
     assert entry.detail["new"] == "operator" and entry.detail["reason"].startswith("no input")
