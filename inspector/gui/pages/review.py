@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,10 +52,15 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.data.dataset import check_class_name
-from inspector.core.errors import DatasetError, InspectorError
-from inspector.core.station import audit as actions
-from inspector.core.station.audit import AuditEntry, AuditError
+from inspector.core.errors import DatasetError
+from inspector.core.station.audit import AuditEntry
 from inspector.core.station.inbox import InboxItem, ReviewInbox
+from inspector.core.station.review import (
+    AcceptReport,
+    DiscardReport,
+    accept_items,
+    discard_items,
+)
 from inspector.gui.widgets.image_view import ImageView
 from inspector.gui.widgets.message_bar import MessageBar
 from inspector.gui.workers.base import Progress, Worker, while_alive
@@ -86,32 +91,6 @@ class InboxSnapshot:
     thumbnails: dict[str, QImage | None]  # decoded for the items not already shown
 
 
-@dataclass(frozen=True)
-class AcceptOutcome:
-    item: InboxItem
-    label: str
-    created: bool = False  # the class was made for this item
-    path: Path | None = None  # the new file; None when the class had the image already
-    hash: str | None = None
-    error: str | None = None
-
-
-@dataclass
-class AcceptReport:
-    outcomes: list[AcceptOutcome] = field(default_factory=list)
-    entries: list[AuditEntry] = field(default_factory=list)  # written for them
-    audit_error: str | None = None  # the audit log failed: the remaining items were left
-    stopped: bool = False
-
-    @property
-    def accepted(self) -> list[AcceptOutcome]:
-        return [o for o in self.outcomes if o.error is None]
-
-    @property
-    def failed(self) -> list[AcceptOutcome]:
-        return [o for o in self.outcomes if o.error is not None]
-
-
 def read_inbox_worker(inbox: ReviewInbox, known: set[str]) -> Worker:
     """An InboxSnapshot: the items, and thumbnails of the ones not in `known`."""
 
@@ -133,76 +112,22 @@ def read_inbox_worker(inbox: ReviewInbox, known: set[str]) -> Worker:
     return Worker(task, "reading the review inbox")
 
 
-def _item_detail(item: InboxItem) -> dict[str, Any]:
-    return {"item": item.id, "model": item.model_label, "verdict": item.model_verdict,
-            "operator": item.operator, "operator_class": item.operator_label,
-            "result": item.result_id}
-
-
 def accept_worker(inbox: ReviewInbox, dataset: Dataset, plan: list[tuple[InboxItem, str, bool]],
                   record: Recorder | None = None) -> Worker:
-    """Accept each (item, class, create the class) in turn, each audited (INBOX_ACCEPT) through
-    `record` as soon as it is done; an AcceptReport. An item that cannot be accepted does not
-    stop the others; an audit log that cannot be written does (nothing goes unrecorded)."""
+    """The core's accept_items in a worker; an AcceptReport."""
 
     def task(progress: Progress, stop: threading.Event) -> AcceptReport:
-        from inspector.core.data.images import content_hash
-
-        report = AcceptReport()
-        for done, (item, label, create) in enumerate(plan, 1):
-            if stop.is_set():
-                report.stopped = True
-                break
-            try:
-                created = create and label not in dataset.classes()
-                path = inbox.accept(item, dataset, label, create_class=create)
-                digest = content_hash(path) if path is not None else None
-            except (InspectorError, OSError) as exc:
-                report.outcomes.append(AcceptOutcome(item, label, error=str(exc)))
-                continue
-            report.outcomes.append(AcceptOutcome(item, label, created, path, digest))
-            try:
-                rel = path.relative_to(dataset.root).as_posix() if path is not None else None
-                entry = record(actions.INBOX_ACCEPT, label=label, new_class=created, file=rel,
-                               hash=digest, duplicate=path is None,
-                               **_item_detail(item)) if record is not None else None
-            except AuditError as exc:
-                report.audit_error = str(exc)
-                break
-            if entry is not None:
-                report.entries.append(entry)
-            progress(done, len(plan))
-        return report
+        return accept_items(inbox, dataset, plan, record, progress, stop)
 
     return Worker(task, f"accepting {len(plan)} review items")
 
 
-@dataclass
-class DiscardReport:
-    items: list[InboxItem] = field(default_factory=list)
-    entries: list[AuditEntry] = field(default_factory=list)
-    audit_error: str | None = None
-
-
 def discard_worker(inbox: ReviewInbox, items: list[InboxItem],
                    record: Recorder | None = None) -> Worker:
-    """Discard the items, each audited (INBOX_DISCARD); a DiscardReport."""
+    """The core's discard_items in a worker; a DiscardReport."""
 
     def task(_progress: Progress, stop: threading.Event) -> DiscardReport:
-        report = DiscardReport()
-        for item in items:
-            if stop.is_set():
-                break
-            inbox.discard(item)
-            report.items.append(item)
-            try:
-                entry = record(actions.INBOX_DISCARD, **_item_detail(item)) if record else None
-            except AuditError as exc:
-                report.audit_error = str(exc)
-                break
-            if entry is not None:
-                report.entries.append(entry)
-        return report
+        return discard_items(inbox, items, record, stop)
 
     return Worker(task, f"discarding {len(items)} review items")
 
