@@ -52,7 +52,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def workspace_model(workspace: Workspace) -> Path:
-    """The workspace's active model (set on the Models page), else its newest usable one."""
+    """The workspace's active model (promoted on the Models page), else its oldest usable one:
+    a newly trained model goes live by promotion only."""
     from inspector.core.inference.session import NoModelError, live_model_path
 
     try:

@@ -7,7 +7,9 @@ reads a few kilobytes each and never loads weights.
 The active model is kept in ``models/active.json`` as the folder's name (relative, so moving
 the workspace keeps it), written atomically. Not in config.toml: the model registry (versions,
 promotion, audit) is meant to own this file's job later, and config.toml holds settings, not
-state. Without a valid choice the newest model is active.
+state. Without a valid choice the OLDEST usable model is active: a newly trained model never
+goes on the line by itself; it is promoted through the gate (registry.py). In a new workspace
+the first model trained is therefore active at once.
 
 Deleting moves the folder to ``models/.trash/`` (restorable by hand), never removes it.
 """
@@ -177,14 +179,14 @@ def _chosen_name(workspace: Workspace) -> str | None:
 
 
 def active_model(workspace: Workspace, models: list[ModelInfo] | None = None) -> ModelInfo | None:
-    """The chosen model if it is still there and usable, else the newest usable one."""
+    """The chosen model if it is still there and usable, else the oldest usable one."""
     models = list_models(workspace) if models is None else models
     usable = [m for m in models if m.usable]
     chosen = _chosen_name(workspace)
     for model in usable:
         if model.name == chosen:
             return model
-    return usable[0] if usable else None
+    return usable[-1] if usable else None  # list_models: newest first
 
 
 def set_active_model(workspace: Workspace, folder: Path | str) -> ModelInfo:
@@ -204,6 +206,11 @@ def delete_model(workspace: Workspace, folder: Path | str) -> Path:
     source = workspace.models_dir / name
     if not name or name.startswith(".") or not source.is_dir():
         raise CheckpointError(f"There is no model '{name}' in {workspace.models_dir}.")
+    active = active_model(workspace)
+    if active is not None and active.name == name:
+        # another model would go on the line without passing the gate or being audited
+        raise CheckpointError(f"'{name}' is the active model, the one live inspection uses: "
+                              "make another version active first (promote or roll back).")
     trash = workspace.models_dir / TRASH_DIR
     target = trash / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
@@ -216,7 +223,5 @@ def delete_model(workspace: Workspace, folder: Path | str) -> Path:
     except OSError as exc:
         raise CheckpointError(f"Cannot move the model '{name}' to the trash: "
                               f"{exc.strerror or exc}.") from None
-    if _chosen_name(workspace) == name:
-        _active_file(workspace).unlink(missing_ok=True)  # the newest becomes active
     log.info("moved model %s to %s", source, target)
     return target

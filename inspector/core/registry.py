@@ -191,6 +191,14 @@ class Registry:
         version = self.get(name)
         if report is not None and report.candidate != version.name:
             raise PromotionError(f"The comparison is of {report.candidate}, not {version.name}.")
+        if report is not None:
+            active = self.active()
+            now = active.name if active is not None and active.name != version.name else None
+            if report.baseline != now:
+                raise PromotionError(
+                    f"The comparison of {version.name} was made against "
+                    f"{report.baseline or 'no active version'}, but {now or 'none'} is active "
+                    "now: compare it again.")
         reason = (force_reason or "").strip()
         refused = report is None or report.refused
         if refused and len(reason) < 10:

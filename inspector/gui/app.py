@@ -51,18 +51,22 @@ class ActiveModelAudit(QObject):
         self.window = window
         self.known = False
         self.model: str | None = None
+        self.audited: str | None = None  # made active through the registry, which audited it
         window.workspace_changed.connect(self.workspace_changed)
 
     def workspace_changed(self, _opened: object) -> None:
         self.known = False
 
+    def registry_activated(self, version: object) -> None:
+        self.audited = getattr(version, "name", None)
+
     def changed(self, folder: Path | None) -> None:
         name = folder.name if folder is not None else None
         self.window.set_active_model(name)
-        if self.known and name != self.model:
+        if self.known and name not in (self.model, self.audited):
             self.window.session.record(audit_actions.ACTIVE_MODEL, model=name,
                                        previous=self.model)
-        self.known, self.model = True, name
+        self.known, self.model, self.audited = True, name, None
 
 
 def build_main_window(settings: QSettings | None = None,
@@ -107,7 +111,9 @@ def build_main_window(settings: QSettings | None = None,
     review.dataset_changed.connect(datasets.refresh)
     review.count_changed.connect(lambda count: window.set_page_badge("Review", count))
     models.models_changed.connect(evaluate.refresh_models)
-    models.active_model_changed.connect(ActiveModelAudit(window).changed)
+    active_audit = ActiveModelAudit(window)
+    models.activated.connect(active_audit.registry_activated)
+    models.active_model_changed.connect(active_audit.changed)
     models.active_model_changed.connect(lambda _folder: live.refresh_model())
     live.source_state_changed.connect(window.set_camera_state)
     live.decision_recorded.connect(lambda _outcome: review.refresh())

@@ -39,7 +39,7 @@ def test_list_shows_the_tree_with_the_active_version(workspace, capsys):
     assert main(["models", "--workspace", str(workspace.root), "list", "--json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["v2"]["parent"] == "v1" and rows["v2"]["depth"] == 1
-    assert rows["v2"]["active"]  # the newest is active until one is chosen
+    assert rows["v1"]["active"] and not rows["v2"]["active"]  # v2 goes live by promotion
     assert main(["models", "--workspace", str(workspace.root), "list"]) == 0
     text = capsys.readouterr().out
     assert "└ v2" in text and "+ spur" in text

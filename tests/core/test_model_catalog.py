@@ -58,7 +58,10 @@ def test_lists_models_newest_first_with_their_metadata(workspace):
     assert not broken.usable and "damaged" in (broken.problem or "")
 
 
-def test_active_defaults_to_the_newest_and_a_choice_persists(workspace):
+def test_active_defaults_to_the_oldest_and_a_choice_persists(workspace):
+    # a newer model never goes live by itself: it is promoted
+    assert active_model(workspace).name == "model-a"
+    set_active_model(workspace, workspace.models_dir / "model-b")
     assert active_model(workspace).name == "model-b"
     set_active_model(workspace, workspace.models_dir / "model-a")
     reopened = Workspace.open(workspace.root)
@@ -68,8 +71,11 @@ def test_active_defaults_to_the_newest_and_a_choice_persists(workspace):
     assert active_model(workspace).name == "model-a"
 
 
-def test_deleting_moves_to_the_trash_and_the_newest_becomes_active(workspace):
+def test_deleting_moves_to_the_trash_and_the_active_model_is_kept(workspace):
     set_active_model(workspace, "model-b")
+    with pytest.raises(CheckpointError, match="active model"):
+        delete_model(workspace, "model-b")
+    set_active_model(workspace, "model-a")
     target = delete_model(workspace, "model-b")
     assert target.parent.name == ".trash" and (target / "best.safetensors").is_file()
     assert not (workspace.models_dir / "model-b").exists()

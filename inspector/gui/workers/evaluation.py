@@ -10,11 +10,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inspector.core.model_catalog import ModelInfo, active_model, list_models
+from inspector.core.model_catalog import (
+    CHECKPOINT_NAME,
+    INT8_NAME,
+    ONNX_NAME,
+    ModelInfo,
+    active_model,
+    list_models,
+)
+from inspector.core.registry import ModelVersion, Registry
 from inspector.gui.workers.base import Progress, Worker
 
 if TYPE_CHECKING:
     from inspector.core.data.dataset import Dataset
+    from inspector.core.evaluation.attribution import CamResult
+    from inspector.core.evaluation.compare import GateReport
     from inspector.core.workspace import Workspace
 
 PERCENT = 1000  # progress of stage-based tasks is reported as per-mille
@@ -82,9 +92,10 @@ def relabel_worker(dataset: Dataset, path: Path, label: str) -> Worker:
 
 @dataclass(frozen=True)
 class ExportResult:
-    onnx: Path
+    onnx: Path | None = None
     int8: Path | None = None
     int8_report: Any = None  # a QuantizationReport
+    torchscript: Path | None = None
 
 
 def export_worker(model_folder: Path, dataset: Dataset | None = None,
@@ -115,3 +126,117 @@ def export_worker(model_folder: Path, dataset: Dataset | None = None,
         return ExportResult(onnx, Path(report.path) if report.path else None, report)
 
     return Worker(task, f"exporting {Path(model_folder).name} to ONNX")
+
+
+def torchscript_worker(model_folder: Path) -> Worker:
+    """Export to TorchScript (checked against PyTorch before it is written), as
+    `inspector models export --format torchscript` does; an ExportResult."""
+
+    def task(progress: Progress, _stop: threading.Event) -> ExportResult:
+        from inspector.core.inference.export import export_torchscript
+
+        progress(0, PERCENT)
+        path = export_torchscript(Path(model_folder) / CHECKPOINT_NAME)
+        progress(PERCENT, PERCENT)
+        return ExportResult(torchscript=path)
+
+    return Worker(task, f"exporting {Path(model_folder).name} to TorchScript")
+
+
+# ---------------------------------------------------------------------- the model registry
+EXPORT_FILES = (("ONNX", ONNX_NAME), ("INT8", INT8_NAME))
+
+
+@dataclass(frozen=True)
+class Versions:
+    """The workspace's model versions as the Models page shows them."""
+
+    tree: list[tuple[int, ModelVersion]]  # (depth, version) in tree order (Registry.walk)
+    active: ModelVersion | None
+    reports: dict[str, GateReport]  # a version's saved gate report, when still valid now
+    exports: dict[str, tuple[str, ...]]  # the formats written beside each version
+    was_active: frozenset[str]  # the versions active at some time (activations.jsonl)
+
+
+def versions_worker(workspace: Workspace) -> Worker:
+    """The version tree, the active version, the saved gate reports that still count and what
+    was exported, as Versions (reads checkpoint headers and small JSON files, no torch)."""
+
+    def task(_progress: Progress, _stop: threading.Event) -> Versions:
+        from inspector.core.evaluation.compare import GATE_FILE
+        from inspector.core.inference.export import TORCHSCRIPT_NAME
+
+        registry = Registry(workspace)
+        tree = list(registry.walk())
+        active = registry.active()
+        reports = {}
+        for _, version in tree:
+            if (version.info.usable and (version.folder / GATE_FILE).is_file()
+                    and (active is None or version.name != active.name)):
+                report = registry.saved_report(version.name)
+                if report is not None:
+                    reports[version.name] = report
+        files = (*EXPORT_FILES, ("TorchScript", TORCHSCRIPT_NAME))
+        exports = {version.name: tuple(kind for kind, name in files
+                                       if (version.folder / name).is_file())
+                   for _, version in tree}
+        was_active = frozenset(str(entry[key]) for entry in registry.history()
+                               for key in ("model", "previous") if entry.get(key))
+        return Versions(tree, active, reports, exports, was_active)
+
+    return Worker(task, "reading the model versions")
+
+
+def compare_worker(workspace: Workspace, name: str, baseline: str | None = None,
+                   device: str = "auto") -> Worker:
+    """The promotion gate (Registry.compare): `name` next to `baseline` (default: the active
+    version) on the test split and the review inbox's corrections; a GateReport, also saved as
+    the candidate's gate.json. Progress counts the models run; None when cancelled."""
+
+    def task(progress: Progress, stop: threading.Event) -> GateReport | None:
+        try:
+            return Registry(workspace).compare(name, baseline, device, progress, stop)
+        except (ValueError, IndexError):
+            # A cancelled run predicts fewer images than it has truths, which the report
+            # refuses; nothing was saved.
+            if stop.is_set():
+                return None
+            raise
+
+    return Worker(task, f"comparing {name} with {baseline or 'the active model'}")
+
+
+@dataclass(eq=False)
+class ChangedCam:
+    """Grad-CAM of one image under the candidate and under the baseline, each explaining the
+    class that model predicted (None: that model could not read it)."""
+
+    path: Path
+    candidate: CamResult | None
+    baseline: CamResult | None
+
+
+def changed_cam_worker(candidate: Path, baseline: Path | None, image: Path,
+                       layer: str = "layer4", device: str = "auto") -> Worker:
+    """ChangedCam of `image` for the candidate and baseline model folders; None when
+    cancelled."""
+
+    def task(progress: Progress, stop: threading.Event) -> ChangedCam | None:
+        from inspector.core.errors import DatasetError
+        from inspector.core.evaluation.attribution import explain_images
+
+        folders = [Path(candidate)] + ([Path(baseline)] if baseline is not None else [])
+        results: list[CamResult | None] = []
+        for done, folder in enumerate(folders):
+            if stop.is_set():
+                return None
+            progress(done, len(folders))
+            found = explain_images(folder / CHECKPOINT_NAME, [Path(image)], layer=layer,
+                                   device=device, stop_event=stop)
+            results.append(found[0] if found else None)
+        progress(len(folders), len(folders))
+        if not any(results):
+            raise DatasetError(f"{Path(image).name} cannot be read any more: no Grad-CAM map.")
+        return ChangedCam(Path(image), results[0], results[1] if len(results) > 1 else None)
+
+    return Worker(task, f"computing the Grad-CAM maps of {Path(image).name}")
