@@ -156,14 +156,30 @@ class MainWindow(QMainWindow):
         self.session.user_changed.connect(lambda _user: self._show_role())
         self.session.audit_failed.connect(self._show_audit_failure)
         self.session.recorded.connect(lambda _entry: self.audit_warning.hide())
+        # installed while the window is open: every event of the application passes through it,
+        # so a closed window's filter would tax every later event (it did: 40 stale filters in
+        # the GUI tests stretched event-loop stalls from 40 ms to 130-330 ms)
         self._input_watcher = _InputWatcher(self.session, self)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self._input_watcher)
+        self._watching = False
         self.setWindowTitle(APP_TITLE)
         self._build()
         self._show_workspace(None)
         self._apply_role()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        self._watch_input(True)
+        super().showEvent(event)
+
+    def _watch_input(self, on: bool) -> None:
+        """The application-wide input filter that keeps engineer mode from locking."""
+        app = QApplication.instance()
+        if app is None or on == self._watching:
+            return
+        if on:
+            app.installEventFilter(self._input_watcher)
+        else:
+            app.removeEventFilter(self._input_watcher)
+        self._watching = on
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
@@ -704,6 +720,7 @@ class MainWindow(QMainWindow):
             self._loader.cancel()
         super().closeEvent(event)
         if event.isAccepted():
+            self._watch_input(False)
             # pages stop their runs and close their stores before the audit log closes
             for _title, page in self._pages:
                 target = page.page if isinstance(page, LazyPage) else page

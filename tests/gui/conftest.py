@@ -81,6 +81,14 @@ def _no_threads_left(qapp: Any) -> Iterator[None]:
     assert stop_all(timeout_ms=10_000), "a worker thread did not stop within 10 s"
     qapp.processEvents()
     assert not active_workers()
+    # and no window outlives its test: qtbot closes them, but a closed window is only hidden,
+    # and hundreds of them (with their timers and filters) slowed the event loop of later tests
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    for widget in qapp.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture

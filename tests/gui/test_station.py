@@ -417,3 +417,11 @@ def test_a_recorder_writes_as_who_made_it_to_the_log_it_was_made_for(qtbot, tmp_
     assert first.closed and session.audit is None and session.is_engineer
     assert session.record(actions.ROLE) is None
     session.close()
+
+
+def test_a_closed_window_stops_filtering_the_application_s_input(qtbot, window):
+    assert window._watching  # shown: input anywhere keeps engineer mode open
+    window.close()
+    assert not window._watching  # closed: it no longer sees (or taxes) every event
+    window.show()
+    assert window._watching

@@ -17,8 +17,9 @@ from inspector.gui.workers.training import WeightsCheck
 
 TRAIN_TIMEOUT = 300_000  # a ResNet-50 on a shared 2-core CPU
 CHECK_TIMEOUT = 60_000  # the weights check imports torch in its worker
-# Measured with the training in its own process at a lower priority: 38-43 ms when this file
-# runs alone (it was 69-110 ms while a message appearing resized, and so regenerated, the plots).
+# Measured with the training in its own process at a lower priority: 38-44 ms, alone and after
+# every other GUI test (it was 69-330 ms while a message resized the plots, the four plots were
+# redrawn in one pass, and closed windows' input filters taxed every event).
 MAX_STALL_S = 0.100
 
 

@@ -512,6 +512,8 @@ class TrainPage(QWidget):
         self.training_started.emit(out)
 
     def _on_progress(self, p: TrainProgress) -> None:
+        if p.epochs:
+            self.curves.set_epochs(p.epochs)
         if p.stage == "batch":
             total = max(1, p.batches * p.epochs)
             done = (p.epoch - 1) * p.batches + p.batch
@@ -548,7 +550,7 @@ class TrainPage(QWidget):
             self._on_finished(result)
             return
         self.result = result
-        self.curves.flush()
+        self.curves.draw_soon()
         self.progress_bar.setFormat(self.progress_bar.format().split(" · ")[0] + " · stopped")
         where = self.run_dir.name if self.run_dir else "the run"
         self.status_label.setText(f"Stopped. Resume continues {where} from its checkpoint.")
@@ -570,7 +572,7 @@ class TrainPage(QWidget):
         if worker is not self.worker:
             return
         self.worker = None
-        self.curves.flush()
+        self.curves.draw_soon()
         self.refresh_runs(select=self.run_dir)
         self._update_actions()
         self.busy_changed.emit(False)

@@ -2,8 +2,12 @@
 
 Points are appended as reports arrive and drawn at most a few times a second (one timer), so a
 fast GPU run that reports every batch costs the event loop one redraw per interval, not one per
-batch. Per-batch points (training loss, learning rate) sit at fractional epochs, e.g. 2.5 for the
-middle of the third epoch, on the same axis as the per-epoch points.
+batch. A redraw is spread over the event loop one plot at a time, and the epoch axis is fixed to
+the run's length (`set_epochs`), so adding points never rescales all four plots at once: the
+longest event-loop pass stays at one plot's paint (a quarter of the four, which took 60-100 ms
+on a 2-core machine busy training). Per-batch points (training loss, learning rate) sit at
+fractional epochs, e.g. 2.5 for the middle of the third epoch, on the same axis as the per-epoch
+points.
 
 pyqtgraph is imported when this module is: import it from a page's build step, not at start-up.
 """
@@ -20,6 +24,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 REDRAW_MS = 500
+PLOT_GAP_MS = 15  # between the plots of one redraw: each gets its own paint
 TRAIN_COLOUR = "#1E88E5"
 VAL_COLOUR = "#E53935"
 STEP_COLOUR = "#90CAF9"
@@ -78,9 +83,8 @@ class TrainingCurves(QWidget):
             plot.getViewBox().setLimits(yMin=-0.05, yMax=1.05)
         # linear, not log: pyqtgraph's log axis crowds its labels at this height
         self.lr_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.f1_plot.setXLink(self.loss_plot)
-        self.accuracy_plot.setXLink(self.loss_plot)
-        self.lr_plot.setXLink(self.loss_plot)
+        self._plots = [self.loss_plot, self.accuracy_plot, self.f1_plot, self.lr_plot]
+        self._epochs = 0
 
         def line(plot: pg.PlotItem, colour: str, name: str, width: float = 2,
                  symbol: str | None = "o") -> _Series:
@@ -101,11 +105,15 @@ class TrainingCurves(QWidget):
         self.epoch_lr = line(self.lr_plot, LR_COLOUR, "end of epoch", 1, "o")
         self._series = [self.step_loss, self.train_loss, self.val_loss, self.train_accuracy,
                         self.val_accuracy, self.val_f1, self.step_lr, self.epoch_lr]
+        self._plot_series = [[self.step_loss, self.train_loss, self.val_loss],
+                             [self.train_accuracy, self.val_accuracy], [self.val_f1],
+                             [self.step_lr, self.epoch_lr]]
+        self._pending: list[int] = []  # plots still to draw in this redraw
         self._epochs_seen: set[int] = set()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self._draw_next)
         self.redraws = 0  # for tests and diagnostics
 
     def _plot(self, title: str, row: int, column: int, foreground: QColor) -> pg.PlotItem:
@@ -120,6 +128,15 @@ class TrainingCurves(QWidget):
             axis.setPen(foreground)
             axis.setTextPen(foreground)
         return plot
+
+    def set_epochs(self, epochs: int) -> None:
+        """Fix the epoch axis of every plot to 0..epochs (a run's length)."""
+        epochs = max(1, int(epochs))
+        if epochs != self._epochs:
+            self._epochs = epochs
+            for plot in self._plots:
+                plot.setXRange(0, epochs, padding=0.02)
+                plot.getViewBox().enableAutoRange(x=False)
 
     # -- data
     def add_step(self, x: float, loss: float, lr: float | None = None) -> None:
@@ -158,12 +175,15 @@ class TrainingCurves(QWidget):
                            val_accuracy=row.get("val_accuracy", math.nan),
                            val_macro_f1=row.get("val_macro_f1", math.nan),
                            lr=row.get("lr", math.nan))
-        self.flush()
+        self.draw_soon()
 
     def clear(self) -> None:
         for series in self._series:
             series.clear()
         self._epochs_seen.clear()
+        self._epochs = 0
+        for plot in self._plots:
+            plot.getViewBox().enableAutoRange(x=True)
         self.flush()
 
     def epoch_points(self) -> int:
@@ -175,11 +195,31 @@ class TrainingCurves(QWidget):
     # -- drawing
     def _schedule(self) -> None:
         if not self._timer.isActive():
-            self._timer.start()
+            self._timer.start(REDRAW_MS)
 
     def flush(self) -> None:
-        """Draw what has been added (the timer does this; tests and screenshots call it)."""
+        """Draw everything added, at once (tests, screenshots and the end of a run call it)."""
         self._timer.stop()
+        self._pending.clear()
         for series in self._series:
             series.draw()
         self.redraws += 1
+
+    def draw_soon(self) -> None:
+        """Draw what has been added now, plot by plot (without waiting for the timer)."""
+        self._timer.start(0)
+
+    def _draw_next(self) -> None:
+        """The timer's redraw: one plot per event-loop pass, the next one queued after it."""
+        if not self._pending:
+            self._pending = [i for i, group in enumerate(self._plot_series)
+                             if any(series.dirty for series in group)]
+            if not self._pending:
+                return
+        for series in self._plot_series[self._pending.pop(0)]:
+            series.draw()
+        if self._pending:
+            self._timer.start(PLOT_GAP_MS)  # after this plot's paint
+        else:
+            self._timer.setInterval(REDRAW_MS)
+            self.redraws += 1
