@@ -149,10 +149,15 @@ def test_a_decision_taken_elsewhere_shows_after_refresh(qtbot, small_store):
     model = ResultsTableModel()
     model.set_store(small_store)
     id_ = model.data(model.index(1, 0), ID_ROLE)
-    small_store.set_decision(id_, "chen", "override")
+    label = model.data(model.index(1, 2))
+    other = "spur" if label != "spur" else "ok"
+    small_store.set_decision(id_, "chen", other)  # the operator's class overrides the model's
     with qtbot.waitSignal(model.dataChanged, timeout=2000):
         assert model.refresh().kind == "updated"
-    assert model.data(model.index(1, 5)) == "override"
+    assert model.data(model.index(1, 5)) == f"→ {other}"
+    small_store.set_decision(id_, "chen", label)
+    model.refresh()
+    qtbot.waitUntil(lambda: model.data(model.index(1, 5)) == "confirmed", timeout=2000)
 
 
 def test_a_closed_store_shows_empty_cells_and_one_error(qtbot, small_store):

@@ -185,7 +185,7 @@ def test_the_detail_shows_the_saved_images_or_says_why_not(qtbot, page):
 
     decided = store.query(operators=["ben"], limit=1)[0]
     page.select_result(decided.id)
-    assert f"<b>{decided.decision}</b> by <b>ben</b>" in page.decision_label.text()
+    assert f"<b>ben</b> said <b>{decided.decision}</b>" in page.decision_label.text()
     undecided = store.query(operators=[None], limit=1)[0]
     page.select_result(undecided.id)
     assert page.decision_label.text() == "No operator decision yet."

@@ -870,9 +870,10 @@ class ResultsPage(QWidget):
         self.probabilities_label.setText(self._probabilities_html(result))
         if result.decision:
             when = f" at {_html(local_time(result.decided_at))}" if result.decided_at else ""
+            said = ("confirmed the model's class" if result.decision == result.label
+                    else f"said <b>{_html(result.decision)}</b>")
             self.decision_label.setText(
-                f"Operator decision: <b>{_html(result.decision)}</b> by "
-                f"<b>{_html(result.operator or 'unknown')}</b>{when}")
+                f"Operator <b>{_html(result.operator or 'unknown')}</b> {said}{when}")
         else:
             self.decision_label.setText("No operator decision yet.")
 

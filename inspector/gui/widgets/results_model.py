@@ -73,8 +73,10 @@ def display_text(result: InspectionResult, column: int) -> str:
         return f"{100.0 * result.confidence:.1f} %"
     if column == OPERATOR:
         return result.operator or ""
-    if column == DECISION:
-        return result.decision or ""
+    if column == DECISION:  # the class the operator gave: the model's (confirmed) or another
+        if not result.decision:
+            return ""
+        return "confirmed" if result.decision == result.label else f"→ {result.decision}"
     if column == MODEL:
         return result.model_version
     if column == SOURCE:
