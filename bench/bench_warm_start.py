@@ -79,6 +79,11 @@ def main() -> None:
     config.train.workers = 0
     config.train.patience = 0
     config.train.seed = args.seed
+    from inspector.core.models.pretrained import find_imagenet_weights
+
+    if find_imagenet_weights(config.model.imagenet_weights) is None:
+        # as the demo does: from random weights a bolder rate converges in a few epochs
+        config.train.lr_head = max(config.train.lr_head, 2e-3)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         data = root / "data"

@@ -267,10 +267,23 @@ def test_an_override_by_key_reaches_the_store_the_inbox_and_the_audit_log(
     assert confirmed.args[0].kind == "confirm"
     assert confirmed.args[0].label == page.current.decision.label
 
-    # double-click asks the Results page to show the stored row
+    # double-click asks the Results page to show the stored row; there it is, decided
     with qtbot.waitSignal(page.show_result_requested, timeout=10_000) as asked:
         qtbot.mouseDClick(strip, Qt.MouseButton.LeftButton, pos=strip.slot_rect(1).center())
     assert asked.args == [outcome.result_id]
+    from inspector.gui.pages.results import ResultsPage
+    from inspector.gui.widgets.results_model import DECISION, OPERATOR
+
+    results = ResultsPage()
+    qtbot.addWidget(results)
+    results.set_workspace(live_workspace, None)
+    results.set_period("all")
+    qtbot.waitUntil(lambda: not results.counting, timeout=10_000)
+    assert results.select_result(outcome.result_id)
+    row = results.model.row_of_id(outcome.result_id)
+    assert results.model.index(row, OPERATOR).data() == "Ana"
+    assert results.model.index(row, DECISION).data() == f"→ {other}"
+    results.shutdown()
 
 
 # ---------------------------------------------------------------------------- roles
