@@ -113,9 +113,9 @@ def main() -> None:
     print()
     print(f"reference: v1 reaches {target:.3f} on the old classes ({args.v1_epochs} epochs)")
     for name, (acc, secs, reached) in (("warm start", warm), ("backbone", cold)):
-        when = (f"epoch {reached} ({secs[reached - 1]:.0f} s)" if reached
-                else f"not within {len(acc)} epochs (best {max(acc):.3f})")
-        print(f"{name:>10}: reaches it at {when}; final {acc[-1]:.3f}")
+        when = (f"reaches it at epoch {reached} ({secs[reached - 1]:.0f} s)" if reached
+                else f"does not reach it within {len(acc)} epochs (best {max(acc):.3f})")
+        print(f"{name:>10}: {when}; final {acc[-1]:.3f}")
     if warm[2] and cold[2]:
         print(f"warm start needs {cold[2] / warm[2]:.1f}x fewer epochs "
               f"({cold[1][cold[2] - 1] / warm[1][warm[2] - 1]:.1f}x less time)")
