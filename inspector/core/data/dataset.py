@@ -108,6 +108,9 @@ class AddReport:
         return text + (" (stopped early)" if self.stopped else "")
 
 
+ADDING_MARK = "adding"  # in the meta folder while an add is under way
+
+
 class Dataset:
     """A folder of class folders. Read-only use (check, stats) never writes into it."""
 
@@ -309,9 +312,13 @@ class Dataset:
         Only then is the split brought up to date here: opening a dataset stays cheap, and
         images copied in by hand get their split from the next operation or `split()`.
         """
-        if self.journal.recover():
+        adding = self.meta / ADDING_MARK
+        if self.journal.recover() or adding.exists():
+            # an add killed between its copies and its split update left images without a
+            # split: they are kept (each copy is whole) and get theirs now
             self._index = None
             self.keep_split_current()
+            adding.unlink(missing_ok=True)
 
     # ----------------------------------------------------------------- class operations
     def create_class(self, name: str) -> Path:
@@ -377,6 +384,8 @@ class Dataset:
             if not folder.is_dir():
                 raise DatasetError(f"There is no class '{label}'. Create it first.")
             self._ensure_meta()
+            adding = self.meta / ADDING_MARK
+            adding.write_text(label, encoding="utf-8")  # until the split is current again
             known = {r.hash: r.path for r in self.records(label=label)[0]}
             for done, (name, item) in enumerate(items, 1):
                 if stop_event is not None and stop_event.is_set():
@@ -395,6 +404,7 @@ class Dataset:
                                     seq)
                 self._index = None
             self.keep_split_current()
+            adding.unlink(missing_ok=True)
         return report
 
     def _add_one(self, folder: Path, name: str, item: Path | bytes, known: dict[str, Path],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,6 +106,7 @@ def save_checkpoint(path: Path, meta: dict[str, Any], model_state: dict[str, tor
     """
     from safetensors.torch import save_file
 
+    _remove_stale_temporaries(Path(path))
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model_state.items()}
     for key, value in (extra_tensors or {}).items():
         tensors[f"extra.{key}"] = value
@@ -117,6 +119,27 @@ def save_checkpoint(path: Path, meta: dict[str, Any], model_state: dict[str, tor
             f"Could not save the checkpoint {path}: {reason}. The previous checkpoint is "
             "unchanged; free some space and resume."
         ) from None
+
+
+STALE_TEMP_S = 60.0
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """A write killed midway leaves its temporary files (ours, `.<name>.*.tmp`, and the one
+    safetensors writes through, `.tmpXXXXXX`): each as large as a checkpoint. The next save in
+    the folder removes those older than a minute (a live writer's are younger)."""
+    folder = path.parent
+    if not folder.is_dir():
+        return
+    now = time.time()
+    for pattern in (f".{path.name}.*.tmp", ".tmp??????"):
+        for stale in folder.glob(pattern):
+            try:
+                if stale.is_file() and now - stale.stat().st_mtime > STALE_TEMP_S:
+                    stale.unlink()
+                    log.info("removed %s, left by an interrupted checkpoint write", stale)
+            except OSError:
+                pass
 
 
 def load_checkpoint(path: Path, expected_classes: list[str] | None = None) -> Checkpoint:
