@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 # Before anything imports Qt: no window ever appears on a developer's screen or needs a display.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -72,6 +73,35 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
     monkeypatch.setattr(QInputDialog, "getText", staticmethod(get_text))
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(get_folder))
     return script
+
+
+@pytest.fixture
+def app_heap() -> Iterator[list[tuple[int, float]]]:
+    """For event-loop stall measurements: the test runner's heap holds every earlier test's
+    objects (a million or more by the GUI tests), which the application's never does, and one
+    full collection of it on the GUI thread took 300 ms. So the heap so far is collected and
+    frozen (what the application does with its start-up objects: workers/training.py
+    import_quietly), and the collections that do run during the test are timed and returned
+    as (generation, seconds) for the test to report."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    pauses: list[tuple[int, float]] = []
+    started: list[float] = []
+
+    def timer(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            pauses.append((info["generation"], time.perf_counter() - started[0]))
+
+    gc.callbacks.append(timer)
+    try:
+        yield pauses
+    finally:
+        gc.callbacks.remove(timer)
+        gc.unfreeze()
 
 
 @pytest.fixture(autouse=True)

@@ -181,7 +181,7 @@ def test_a_video_is_inspected_to_its_end_and_every_frame_counted(qtbot, page, tm
     assert stored_rows(page.workspace) == 40
 
 
-def test_no_stall_and_displayed_fps_follows_the_engine(qtbot, page, tmp_path):
+def test_no_stall_and_displayed_fps_follows_the_engine(qtbot, page, tmp_path, app_heap):
     video = write_board_video(tmp_path / "boards.avi", 150)  # 6 s at 25 fps, paced like a camera
     page.set_source(str(video))
     meter = StallMeter()

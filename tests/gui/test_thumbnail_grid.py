@@ -86,7 +86,8 @@ def test_fifty_thousand_rows_build_and_scroll_fast_and_request_only_visible_cell
     qtbot.waitUntil(lambda: loader.has_failed(items[49_999].path), timeout=TIMEOUT)
 
 
-def test_the_event_loop_never_stalls_while_thumbnails_load(qtbot, grid, loader, tmp_path):
+def test_the_event_loop_never_stalls_while_thumbnails_load(qtbot, grid, loader, tmp_path,
+                                                          app_heap):
     rng = np.random.default_rng(0)
     items = []
     for i in range(500):

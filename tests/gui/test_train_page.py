@@ -78,7 +78,7 @@ def page(qtbot, tiny_workspace: Workspace) -> TrainPage:
 
 
 def test_train_cancel_and_resume_with_curves_progress_and_no_stall(qtbot, page, tiny_workspace,
-                                                                   capsys):
+                                                                   capsys, app_heap):
     meter = StallMeter()
     progress_values: list[int] = []
     page.progress_shown.connect(lambda _p: progress_values.append(page.progress_bar.value()))
@@ -143,7 +143,8 @@ def test_train_cancel_and_resume_with_curves_progress_and_no_stall(qtbot, page, 
 
     with capsys.disabled():
         print(f"\n[stall] longest event-loop gap while training: {meter.longest * 1000:.1f} ms "
-              f"over {meter.ticks} ticks")
+              f"over {meter.ticks} ticks; longest collection "
+              f"{max((s for _, s in app_heap), default=0.0) * 1000:.1f} ms")
     assert meter.ticks > 100
     # checkpoints must be written and read with the GIL released (safetensors save_file and
     # safe_open, not save() and load(bytes)): see inspector/core/training/checkpoint.py
