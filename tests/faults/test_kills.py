@@ -48,7 +48,7 @@ def test_a_kill_during_a_checkpoint_write_leaves_a_whole_checkpoint(tmp_path, se
     done = _run_and_kill(["checkpoint", str(path)], 2 + seed, seed)
     checkpoint = load_checkpoint(path)  # the previous one or the new one, never half of one
     epoch = checkpoint.meta["epoch"]
-    assert done <= epoch <= done + 1
+    assert epoch >= done  # every save it acknowledged, or a later one
     assert float(checkpoint.model_state["fc.bias"][0]) == float(epoch)
     # the killed write's temporary files (ours and safetensors' own) go with the next save
     leftovers = [p for p in tmp_path.iterdir() if p != path]
