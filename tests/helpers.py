@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from inspector.config import InspectorConfig
 
 
@@ -43,3 +45,23 @@ def tiny_training_config() -> InspectorConfig:
     config.train.warmup_epochs = 0.5
     config.train.patience = 0
     return config
+
+
+def dead_class_copy(source: Path, target: Path, dead_class: str) -> None:
+    """A model folder `target` holding `source`'s model with one class that can never win (its
+    head bias pushed down): its recall drops to 0, the rest is unchanged. A deliberately worse
+    model for the promotion gate, recorded as a child of `source`."""
+    import shutil
+
+    from inspector.core.training.checkpoint import load_checkpoint, save_checkpoint
+
+    checkpoint = load_checkpoint(source / "best.safetensors")
+    state = dict(checkpoint.model_state)
+    bias = state["fc.bias"].clone()
+    bias[checkpoint.classes.index(dead_class)] = -1e4
+    state["fc.bias"] = bias
+    meta = dict(checkpoint.meta, parent={"model": source.name, "classes": checkpoint.classes,
+                                         "kept": [], "new": [], "dropped": []})
+    target.mkdir(parents=True)
+    save_checkpoint(target / "best.safetensors", meta, state)
+    shutil.copy(source / "split.json", target / "split.json")

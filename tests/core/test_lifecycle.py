@@ -4,10 +4,8 @@ refuse a deliberately worse v3, promote v2, roll back to v1, and find each step 
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from helpers import tiny_training_config
+from helpers import dead_class_copy, tiny_training_config
 
 from inspector.core.data.synthetic import generate_patch_dataset
 from inspector.core.inference.session import build_live_run, live_model_path
@@ -18,7 +16,6 @@ from inspector.core.station.audit import AuditLog
 from inspector.core.station.decisions import record_decision
 from inspector.core.station.inbox import ReviewInbox
 from inspector.core.station.review import accept_items
-from inspector.core.training.checkpoint import load_checkpoint, save_checkpoint
 from inspector.core.training.fit import fit
 from inspector.core.workspace import Workspace
 
@@ -85,7 +82,7 @@ def test_the_model_lifecycle_from_v1_to_rollback(tmp_path):
     assert next(c for c in gate_v2.comparisons if c.name == "spur").note == "new class"
 
     # v3: v2 with a class that can never win, refused by the gate
-    _dead_class_copy(workspace.models_dir / "v2", workspace.models_dir / "v3", "short")
+    dead_class_copy(workspace.models_dir / "v2", workspace.models_dir / "v3", "short")
     gate_v3 = registry.compare("v3", baseline="v2")
     assert gate_v3.refused and any(r.startswith("short:") for r in gate_v3.reasons)
     with pytest.raises(PromotionError):
@@ -109,14 +106,3 @@ def test_the_model_lifecycle_from_v1_to_rollback(tmp_path):
     assert audit.verify() is None
     audit.close()
 
-
-def _dead_class_copy(source, target, dead: str) -> None:
-    checkpoint = load_checkpoint(source / "best.safetensors")
-    state = dict(checkpoint.model_state)
-    bias = state["fc.bias"].clone()
-    bias[checkpoint.classes.index(dead)] = -1e4
-    state["fc.bias"] = bias
-    meta = dict(checkpoint.meta, parent={"model": source.name, "new": []})
-    target.mkdir()
-    save_checkpoint(target / "best.safetensors", meta, state)
-    shutil.copy(source / "split.json", target / "split.json")

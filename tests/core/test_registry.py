@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import numpy as np
 import pytest
-from helpers import tiny_training_config
+from helpers import dead_class_copy, tiny_training_config
 
 from inspector.core.data.synthetic import generate_patch_dataset
 from inspector.core.evaluation.compare import compare_models
@@ -15,24 +12,8 @@ from inspector.core.registry import PromotionError, Registry
 from inspector.core.station import audit as actions
 from inspector.core.station.audit import AuditLog
 from inspector.core.station.inbox import ReviewInbox
-from inspector.core.training.checkpoint import load_checkpoint, save_checkpoint
 from inspector.core.training.fit import fit
 from inspector.core.workspace import Workspace
-
-
-def _worse_copy(source: Path, target: Path, dead_class: str) -> None:
-    """The source model with one class that can never win: its recall drops to 0."""
-    checkpoint = load_checkpoint(source / "best.safetensors")
-    state = dict(checkpoint.model_state)
-    bias = state["fc.bias"].clone()
-    bias[checkpoint.classes.index(dead_class)] = -1e4
-    state["fc.bias"] = bias
-    meta = dict(checkpoint.meta)
-    meta["parent"] = {"model": source.name, "classes": checkpoint.classes, "kept": [],
-                      "new": [], "dropped": []}
-    target.mkdir(parents=True)
-    save_checkpoint(target / "best.safetensors", meta, state)
-    shutil.copy(source / "split.json", target / "split.json")
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +33,7 @@ def lineage(tmp_path_factory):
     generate_patch_dataset(dataset.root, per_class=16, seed=5, size=48, classes=("spur",))
     dataset.keep_split_current()
     fit(config, workspace.dataset(), workspace.models_dir / "v2", warm_start=v1.out_dir)
-    _worse_copy(v1.out_dir, workspace.models_dir / "v3", "short")
+    dead_class_copy(v1.out_dir, workspace.models_dir / "v3", "short")
     return workspace, config
 
 

@@ -8,11 +8,10 @@ must refuse it. Each test starts with v1 active.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from helpers import tiny_training_config
+from helpers import dead_class_copy, tiny_training_config
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -22,7 +21,6 @@ from inspector.core.registry import Registry
 from inspector.core.station import audit as actions
 from inspector.core.station.access import AccessControl, Role
 from inspector.core.station.audit import AuditLog
-from inspector.core.training.checkpoint import load_checkpoint, save_checkpoint
 from inspector.core.training.fit import fit
 from inspector.core.workspace import Workspace
 from inspector.gui.pages.models import ModelsPage, ReasonDialog
@@ -32,20 +30,6 @@ from inspector.gui.widgets.version_tree import ACTIVE_MARK
 
 TIMEOUT = 60_000
 
-
-def _worse_copy(source: Path, target: Path, dead_class: str) -> None:
-    """The source model with one class that can never win: its recall drops to 0."""
-    checkpoint = load_checkpoint(source / "best.safetensors")
-    state = dict(checkpoint.model_state)
-    bias = state["fc.bias"].clone()
-    bias[checkpoint.classes.index(dead_class)] = -1e4
-    state["fc.bias"] = bias
-    meta = dict(checkpoint.meta)
-    meta["parent"] = {"model": source.name, "classes": checkpoint.classes, "kept": [],
-                      "new": [], "dropped": []}
-    target.mkdir(parents=True)
-    save_checkpoint(target / "best.safetensors", meta, state)
-    shutil.copy(source / "split.json", target / "split.json")
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +50,7 @@ def lineage(tiny_data, tmp_path_factory):
     # the class v1 gets right most often: killing it must cost recall the gate sees
     per_class = v1.test["metrics"]["per_class"]
     dead = max(per_class, key=lambda c: c["recall"])["name"]
-    _worse_copy(v1.out_dir, workspace.models_dir / "v3", dead)
+    dead_class_copy(v1.out_dir, workspace.models_dir / "v3", dead)
     return SimpleNamespace(workspace=workspace, v1=v1, dead=dead)
 
 
