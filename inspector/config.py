@@ -150,6 +150,10 @@ class TrainConfig(_Section):
     amp: bool = Field(True, description="Mixed precision on CUDA")
     workers: int | None = Field(None, ge=0, le=64, description="DataLoader workers (auto: None)")
     seed: int = 0
+    keep_resume_state: bool = Field(
+        False, description="Keep last.safetensors (model and optimizer state, about three times "
+        "the model's size) after a run finishes, to extend it later with more epochs"
+    )
     loss: LossConfig = LossConfig()
 
 

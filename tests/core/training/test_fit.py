@@ -32,7 +32,9 @@ def test_a_run_writes_a_calibrated_evaluated_model(trained):
     _, result, events = trained
     assert not result.stopped
     assert result.epochs_run == 2
-    assert result.best_path.is_file() and result.last_path.is_file()
+    assert result.best_path.is_file()
+    # a finished run drops its resume state (model + optimizer, ~3x the model) by default
+    assert result.last_path is None and not (result.out_dir / "last.safetensors").exists()
     assert (result.out_dir / "evaluation.json").is_file()
     assert (result.out_dir / "evaluation-confusion.png").is_file()
     assert (result.out_dir / "split.json").is_file()
@@ -77,6 +79,22 @@ def test_stop_then_resume_matches_an_uninterrupted_run(trained, tiny_data, tmp_p
     resumed = fit(config, Dataset(tiny_data), tmp_path, resume=True)
     assert not resumed.stopped
     assert _history(resumed) == _history(reference)
+
+
+def test_a_finished_run_says_how_to_train_it_further(trained, tiny_data):
+    config, result, _ = trained
+    with pytest.raises(CheckpointError, match=r"finished.*warm-started"):
+        fit(config, Dataset(tiny_data), result.out_dir, resume=True)
+
+
+def test_keep_resume_state_lets_a_finished_run_grow_by_more_epochs(tiny_data, tmp_path):
+    config = tiny_training_config()
+    config.train.epochs, config.train.keep_resume_state = 1, True
+    first = fit(config, Dataset(tiny_data), tmp_path)
+    assert first.last_path is not None and first.last_path.is_file()
+    config.train.epochs = 2
+    extended = fit(config, Dataset(tiny_data), tmp_path, resume=True)
+    assert extended.epochs_run == 2 and [h["epoch"] for h in extended.history] == [1, 2]
 
 
 def test_resume_refuses_a_folder_without_a_run(tmp_path, tiny_data, tiny_config):
