@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         gui_cmd,
         live_cmd,
         models_cmd,
+        selftest_cmd,
         station_cmd,
         train_cmd,
     )
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     live_cmd.register(commands)
     models_cmd.register(commands)
     station_cmd.register(commands)
+    selftest_cmd.register(commands)
     return parser
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QObject, QSettings, Qt, QtMsgType, qInstallMessageHandler
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from inspector import __version__
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 ORGANIZATION = "Inspector"
 SETTINGS_FILE = "gui.ini"
+# Package data, so that a wheel, a source checkout and the PyInstaller bundle all have it.
+ICON_PATH = Path(__file__).resolve().parent / "resources" / "inspector.svg"
+DESKTOP_FILE_NAME = "inspector"  # matches resources/inspector.desktop (Wayland taskbar icon)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
 
 
@@ -190,6 +193,9 @@ def make_application() -> QApplication:
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName(DESKTOP_FILE_NAME)
+    if ICON_PATH.is_file():
+        app.setWindowIcon(QIcon(str(ICON_PATH)))
     app.setStyle("Fusion")
     return app
 

@@ -2,7 +2,9 @@
 
 Nothing is downloaded. The file is torchvision's IMAGENET1K_V2 ResNet-50 checkpoint, found (in
 this order) at the path named in the config (``model.imagenet_weights``), at the path in the
-environment variable ``INSPECTOR_IMAGENET_WEIGHTS``, or in torchvision's own download cache.
+environment variable ``INSPECTOR_IMAGENET_WEIGHTS``, in torchvision's own download cache, or
+bundled with the packaged application (installer/build.py copies them in where the build machine
+has them, so that an offline workstation still trains with transfer learning).
 A ``.pth`` file is checked against the sha256 prefix torchvision publishes for it and read with
 ``torch.load(weights_only=True)`` (the restricted unpickler: tensors and plain containers only,
 never arbitrary objects). A ``.safetensors`` file with the same keys is accepted as well.
@@ -32,6 +34,8 @@ IMAGENET_FILE = "resnet50-11ad3fa6.pth"
 # torchvision names its files <name>-<first 8 hex digits of the file's sha256>.pth.
 IMAGENET_SHA256_PREFIX = "11ad3fa6"
 ENV_VAR = "INSPECTOR_IMAGENET_WEIGHTS"
+# Inside the package, so that it is found in a PyInstaller bundle (and in a source checkout).
+BUNDLED_PATH = Path(__file__).resolve().parents[2] / "weights" / IMAGENET_FILE
 
 NO_WEIGHTS_WARNING = (
     "No ImageNet weights were found, so the model is trained from random weights: every layer "
@@ -46,7 +50,7 @@ NO_WEIGHTS_WARNING = (
 @dataclass(frozen=True)
 class WeightsSource:
     path: Path
-    origin: str  # "config" | "environment" | "torchvision cache"
+    origin: str  # "config" | "environment" | "torchvision cache" | "bundled"
 
 
 def _named_file(path: Path, origin: str, how: str) -> WeightsSource:
@@ -69,10 +73,10 @@ def torchvision_cache_path() -> Path:
 def find_imagenet_weights(config_path: Path | None = None) -> WeightsSource | None:
     """The weights file to use, or None when there is none.
 
-    Order: ``config_path`` (from ``model.imagenet_weights``), the environment variable, then
-    torchvision's cache. A file named by the config or the environment that is missing raises
-    :class:`CheckpointError`: the user asked for it, so silently training without it would hide
-    the mistake.
+    Order: ``config_path`` (from ``model.imagenet_weights``), the environment variable,
+    torchvision's cache, then the copy bundled with the packaged application. A file named by
+    the config or the environment that is missing raises :class:`CheckpointError`: the user
+    asked for it, so silently training without it would hide the mistake.
     """
     if config_path is not None:
         return _named_file(Path(config_path), "config", "the setting model.imagenet_weights")
@@ -82,6 +86,8 @@ def find_imagenet_weights(config_path: Path | None = None) -> WeightsSource | No
     cached = torchvision_cache_path()
     if cached.is_file():
         return WeightsSource(cached, "torchvision cache")
+    if BUNDLED_PATH.is_file():
+        return WeightsSource(BUNDLED_PATH, "bundled")
     return None
 
 

@@ -55,8 +55,9 @@ def fake_weights(tmp_path_factory: pytest.TempPathFactory) -> FakeWeights:
 
 @pytest.fixture(autouse=True)
 def _no_user_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No environment variable, and an empty torch hub directory."""
+    """No environment variable, an empty torch hub directory, nothing bundled."""
     monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setattr(pretrained, "BUNDLED_PATH", tmp_path / "bundle" / IMAGENET_FILE)
     hub = tmp_path / "hub"
     hub.mkdir()
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(hub))
@@ -149,6 +150,10 @@ def test_named_but_missing_files_are_errors(tmp_path: Path, monkeypatch) -> None
 
 def test_search_order(tmp_path: Path, monkeypatch, _no_user_weights: Path) -> None:
     assert find_imagenet_weights() is None
+    bundled = pretrained.BUNDLED_PATH  # what installer/build.py copies into the bundle
+    bundled.parent.mkdir()
+    bundled.write_bytes(b"placeholder")
+    assert find_imagenet_weights() == WeightsSource(bundled, "bundled")
     cached = _no_user_weights / "checkpoints" / IMAGENET_FILE
     cached.parent.mkdir()
     cached.write_bytes(b"placeholder")
