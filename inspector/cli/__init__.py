@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         gui_cmd,
         live_cmd,
         models_cmd,
+        paths_cmd,
         selftest_cmd,
         station_cmd,
         train_cmd,
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     models_cmd.register(commands)
     station_cmd.register(commands)
     selftest_cmd.register(commands)
+    paths_cmd.register(commands)
     return parser
 
 
