@@ -88,6 +88,8 @@ def build_main_window(settings: QSettings | None = None,
         train.model_trained.connect(  # type: ignore[attr-defined]
             lambda _folder: evaluate.refresh_models())
         train.model_trained.connect(lambda _folder: live.refresh_model())  # type: ignore[attr-defined]
+        models.active_model_changed.connect(  # the warm-start option names the active model
+            lambda _folder: train.refresh_warm_start())  # type: ignore[attr-defined]
 
     def augment_page() -> QWidget:
         # built when first shown: its preview loads albumentations and cv2 (~1 s)

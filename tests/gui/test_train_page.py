@@ -233,3 +233,35 @@ def test_the_forms_edit_and_save_the_workspace_config(qtbot, page, tiny_workspac
     saved = load_config(tiny_workspace.config_path)
     assert saved.train.epochs == 7 and saved.train.loss.kind == "cross_entropy"
     assert not page.modified_label.isVisible()
+
+
+def test_warm_start_names_the_active_model_and_hands_it_to_the_training(
+        qtbot, page, tiny_workspace, monkeypatch):
+    from inspector.core.selftest import make_model
+
+    assert not page.warm_check.isEnabled()  # no model yet: nothing to start from
+    folder = tiny_workspace.models_dir / "v1"
+    folder.mkdir(parents=True)
+    make_model(folder)  # a random-weight model of the production architecture
+    page.refresh_warm_start()
+    assert page.warm_check.isEnabled() and "v1" in page.warm_check.text()
+
+    handed: dict = {}
+
+    class HandedError(Exception):
+        pass
+
+    def training_worker(config, dataset, out, resume=False, warm_start=None):
+        handed.update(out=out, warm_start=warm_start)
+        raise HandedError
+
+    monkeypatch.setattr("inspector.gui.pages.train.training_worker", training_worker)
+    page.warm_check.setChecked(True)
+    with pytest.raises(HandedError):
+        page.start()
+    assert handed["warm_start"] == folder
+    assert handed["out"].parent == tiny_workspace.models_dir and handed["out"] != folder
+    page.warm_check.setChecked(False)
+    with pytest.raises(HandedError):
+        page.start()
+    assert handed["warm_start"] is None

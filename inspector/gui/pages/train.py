@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFrame,
     QGroupBox,
@@ -194,8 +195,16 @@ class TrainPage(QWidget):
         self.runs_combo.setToolTip("Runs of this workspace that have a resumable checkpoint")
         runs_label = QLabel("R&un")
         runs_label.setBuddy(self.runs_combo)
+        # Retraining after a new defect class: the old classes keep what they learned.
+        self.warm_check = QCheckBox("&Warm start from the active model")
+        self._has_active_model = False
+        self.warm_check.setToolTip(
+            "Start from the active model's weights instead of the backbone alone: its classes "
+            "keep their learned outputs, a class the dataset has gained gets a fresh one. "
+            "Reaches the old accuracy in fewer epochs.")
         controls = QHBoxLayout()
         controls.addWidget(self.start_button)
+        controls.addWidget(self.warm_check)
         controls.addWidget(self.cancel_button)
         controls.addSpacing(20)
         controls.addWidget(runs_label)
@@ -308,6 +317,7 @@ class TrainPage(QWidget):
         if workspace is not None and self.isVisible():
             self.check_weights()
         self.refresh_runs()
+        self.refresh_warm_start()
         self._update_actions()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
@@ -332,6 +342,7 @@ class TrainPage(QWidget):
         self.cancel_button.setEnabled(self.busy)
         self.resume_button.setEnabled(ready and not self.busy and self.runs_combo.count() > 0)
         self.runs_combo.setEnabled(not self.busy)
+        self.warm_check.setEnabled(self._has_active_model and not self.busy)
 
     def _update_loss_fields(self) -> None:
         focal = self.loss_form.model.kind == "focal"  # type: ignore[attr-defined]
@@ -447,8 +458,33 @@ class TrainPage(QWidget):
         if any(form.has_errors for form in self.forms):
             self.show_error("Fix the settings marked in red first; they are not applied.")
             return
+        warm = self._warm_start_model() if self.warm_check.isChecked() else None
+        if self.warm_check.isChecked() and warm is None:
+            self.show_error("There is no active model to warm-start from: train one first, "
+                            "or clear Warm start.")
+            return
         out = self._new_run_dir()
-        self._run(training_worker(self.workspace.config, self.dataset, out), out, resume=False)
+        if warm is not None:
+            self._log(f"Warm start from the active model {warm.name}")
+        self._run(training_worker(self.workspace.config, self.dataset, out, warm_start=warm),
+                  out, resume=False)
+
+    def _warm_start_model(self) -> Path | None:
+        from inspector.core.model_catalog import active_model
+
+        assert self.workspace is not None
+        model = active_model(self.workspace)
+        return model.folder if model is not None else None
+
+    def refresh_warm_start(self) -> None:
+        """Name the active model beside the option (after a promotion or a new workspace)."""
+        model = self._warm_start_model() if self.workspace is not None else None
+        self.warm_check.setText(f"&Warm start from {model.name}" if model is not None
+                                else "&Warm start from the active model")
+        self._has_active_model = model is not None
+        if model is None:
+            self.warm_check.setChecked(False)
+        self.warm_check.setEnabled(model is not None and not self.busy)
 
     def resume(self) -> None:
         """Continue the run chosen in the list from its last checkpoint."""
@@ -544,6 +580,7 @@ class TrainPage(QWidget):
         self.message_bar.show_info(f"Training finished: the model is in {result.out_dir}.")
         self.training_finished.emit(result)
         self.model_trained.emit(Path(result.out_dir))
+        self.refresh_warm_start()  # a first model becomes the active one
 
     def _on_cancelled(self, result: TrainResult | None) -> None:
         if result is not None and not result.stopped:  # cancelled while it was finishing

@@ -207,11 +207,13 @@ class TrainingWorker(Worker):
     weights_warning = Signal(str)  # the no-ImageNet-weights warning, when it applies
 
     def __init__(self, config: InspectorConfig, dataset: Dataset, out_dir: Path,
-                 resume: bool = False, parent: QObject | None = None) -> None:
+                 resume: bool = False, parent: QObject | None = None,
+                 warm_start: Path | None = None) -> None:
         self.config = config.model_copy(deep=True)  # later edits in the form do not reach it
         self.dataset = dataset
         self.out_dir = Path(out_dir)
         self.resume = resume
+        self.warm_start = warm_start  # a model folder: its weights (and classes) to start from
         verb = "resuming" if resume else "training"
         super().__init__(self._run, f"{verb} the model {self.out_dir.name}", parent)
         self._relay = _Relay(self)
@@ -248,7 +250,7 @@ class TrainingWorker(Worker):
         try:
             return fit_in_subprocess(self.config, self.dataset.root, self.dataset.config,
                                      self.out_dir, on_progress, stop, resume=self.resume,
-                                     on_log=relay.log_line.emit)
+                                     on_log=relay.log_line.emit, warm_start=self.warm_start)
         finally:
             send()
 
@@ -259,5 +261,5 @@ class TrainingWorker(Worker):
 
 
 def training_worker(config: InspectorConfig, dataset: Dataset, out_dir: Path,
-                    resume: bool = False) -> TrainingWorker:
-    return TrainingWorker(config, dataset, out_dir, resume)
+                    resume: bool = False, warm_start: Path | None = None) -> TrainingWorker:
+    return TrainingWorker(config, dataset, out_dir, resume, warm_start=warm_start)
