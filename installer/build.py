@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import tomllib
 import venv
 from pathlib import Path
 
@@ -65,10 +66,13 @@ def project_version() -> str:
 
 
 def requirements_fingerprint(variant: str) -> str:
+    """What the build environment's packages depend on (not the rest of pyproject.toml: a
+    lint setting must not cost a 5 GB reinstall)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     digest = hashlib.sha256()
-    for path in (ROOT / "pyproject.toml", ROOT / "constraints.txt"):
-        digest.update(path.read_bytes())
-    digest.update(json.dumps([PYINSTALLER, TORCH[variant]]).encode())
+    digest.update(json.dumps([project.get("dependencies", []), project.get("requires-python"),
+                              PYINSTALLER, TORCH[variant]]).encode())
+    digest.update((ROOT / "constraints.txt").read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -36,6 +36,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("gui", help="open the desktop application (default)")
     parser.add_argument("workspace", nargs="?", type=Path,
                         help="workspace folder (default: the last one, or the demo workspace)")
+    # For installers and start-up timing: open the window (no workspace unless one is given),
+    # let it paint once, and exit 0. Not for people, so not in --help.
+    parser.add_argument("--exit-after-start", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
 
 
@@ -102,4 +105,4 @@ def run(args: argparse.Namespace) -> int:
         return 3
     from inspector.gui.app import run_app
 
-    return run_app(args.workspace)
+    return run_app(args.workspace, exit_after_start=args.exit_after_start)

@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QObject, QSettings, Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import (
+    QObject,
+    QSettings,
+    Qt,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -202,8 +209,12 @@ def make_application() -> QApplication:
     return app
 
 
-def run_app(workspace: Path | None = None) -> int:
-    """Run the desktop application until its window closes; returns the exit code."""
+def run_app(workspace: Path | None = None, exit_after_start: bool = False) -> int:
+    """Run the desktop application until its window closes; returns the exit code.
+
+    `exit_after_start`: show the window, open `workspace` only if one is given (not the last
+    one, nor the demo), and quit once the event loop has run: a start-up check and timing.
+    """
     root = logging.getLogger()
     root_level = root.level
     # The file gets INFO; handlers already there (the CLI's stderr) keep the verbosity they had.
@@ -220,8 +231,13 @@ def run_app(workspace: Path | None = None) -> int:
         recent = RecentWorkspaces()
         window = build_main_window(recent=recent)
         window.show()
-        start_workspace(window, workspace, recent)
-        window.find_device()
+        if exit_after_start:
+            if workspace is not None:
+                start_workspace(window, workspace, recent)
+            QTimer.singleShot(0, app.quit)
+        else:
+            start_workspace(window, workspace, recent)
+            window.find_device()
         code = app.exec()
         if not stop_all(timeout_ms=10_000):
             log.warning("some work was still running at exit")

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -218,6 +219,22 @@ def test_run_app_opens_the_workspace_logs_and_exits_cleanly(qtbot, qapp, workspa
     assert shown["status"] == f"Workspace: {workspace.root}"
     assert "opened workspace" in log_file_path().read_text(encoding="utf-8")
     assert Path(gui_settings().fileName()).is_file()  # window state saved for next time
+
+
+def test_exit_after_start_shows_the_window_and_opens_no_workspace(qtbot, qapp, workspace):
+    """What the installer's smoke test times: a start without the last or the demo workspace."""
+    RecentWorkspaces().add(workspace.root)  # a normal start would open it
+    safety = QTimer()
+    safety.setSingleShot(True)
+    safety.timeout.connect(qapp.quit)
+    safety.start(15_000)
+    started = time.perf_counter()
+    assert run_app(exit_after_start=True) == 0
+    assert time.perf_counter() - started < 10
+    assert safety.isActive()  # it quit by itself
+    safety.stop()
+    log = log_file_path().read_text(encoding="utf-8")
+    assert "Inspector exits with 0" in log and "opened workspace" not in log
 
 
 def test_the_window_does_not_import_heavy_libraries(tmp_path, workspace):
