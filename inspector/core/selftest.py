@@ -148,7 +148,31 @@ def _onnx(model: Path) -> str:
     return _classify(model, "onnx")
 
 
-def run_self_test(onnx: bool = True) -> Iterator[Check]:
+def _train_in_child(folder: Path) -> str:
+    """One tiny epoch through the desktop application's path: a spawned child process (in a
+    bundle, the executable re-run by multiprocessing), a DataLoader, a checkpoint."""
+    from inspector.config import InspectorConfig
+    from inspector.core.data.dataset import Dataset
+    from inspector.core.data.synthetic import generate_patch_dataset
+    from inspector.core.training.isolated import fit_in_subprocess
+
+    data = folder / "data"
+    generate_patch_dataset(data, per_class=8, seed=1, size=48, classes=SELF_TEST_CLASSES)
+    dataset = Dataset(data)
+    dataset.split()
+    config = InspectorConfig()
+    config.model.input_size = 32
+    config.model.pretrained = False  # the weights have their own check; keep this one quick
+    config.train.epochs, config.train.batch_size, config.train.workers = 1, 8, 0
+    config.train.warmup_epochs, config.train.patience = 0.0, 0
+    result = fit_in_subprocess(config, dataset.root, dataset.config, folder / "run")
+    if not result.best_path.is_file():
+        raise RuntimeError("the training child finished without writing its model")
+    return (f"1 epoch on {len(SELF_TEST_CLASSES) * 8} synthetic patches in a child process "
+            f"({result.seconds:.1f} s, {result.device})")
+
+
+def run_self_test(onnx: bool = True, train: bool = True) -> Iterator[Check]:
     """The checks, in order, each as it finishes (a caller can print them as they come)."""
     yield timed_check("python packages", _packages)
     yield timed_check("compute device", _compute)
@@ -162,3 +186,5 @@ def run_self_test(onnx: bool = True) -> Iterator[Check]:
             yield timed_check("classify (PyTorch)", lambda: _classify(model, "torch"))
             if onnx:
                 yield timed_check("classify (ONNX Runtime)", lambda: _onnx(model))
+        if train:
+            yield timed_check("train (child process)", lambda: _train_in_child(Path(tmp)))

@@ -19,7 +19,9 @@ def test_the_self_test_passes_here_and_reports_each_check(tmp_path, capsys):
     assert report["passed"] is True
     names = [c["name"] for c in report["checks"]]
     assert names[:4] == ["python packages", "compute device", "ImageNet weights", "user folders"]
-    assert {"model file", "classify (PyTorch)", "classify (ONNX Runtime)"} <= set(names)
+    assert {"model file", "classify (PyTorch)", "classify (ONNX Runtime)",
+            "train (child process)"} <= set(names)
+    assert "[ok  ] train (child process)" in printed
 
 
 def test_user_folders_inside_the_installation_fail_it(monkeypatch, capsys):
