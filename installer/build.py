@@ -107,7 +107,8 @@ def build_environment(variant: str, folder: Path) -> Path:
 
 
 def find_weights(given: Path | None) -> Path | None:
-    """The ImageNet file to bundle: --weights, the environment variable, torchvision's cache."""
+    """The ImageNet file to bundle: --weights, the environment variable, torchvision's cache.
+    Only torchvision's own .pth file, checked against its published hash."""
     candidates = [given] if given else []
     if os.environ.get("INSPECTOR_IMAGENET_WEIGHTS"):
         candidates.append(Path(os.environ["INSPECTOR_IMAGENET_WEIGHTS"]))
@@ -117,13 +118,26 @@ def find_weights(given: Path | None) -> Path | None:
         path = candidate.expanduser()
         if path.is_file():
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            if path.suffix == ".pth" and not digest.startswith(IMAGENET_SHA256_PREFIX):
+            if not digest.startswith(IMAGENET_SHA256_PREFIX):
                 raise SystemExit(f"{path} is not torchvision's IMAGENET1K_V2 ResNet-50 file "
-                                 f"(sha256 {digest[:8]}..., expected {IMAGENET_SHA256_PREFIX}...)")
+                                 f"({IMAGENET_FILE}): its sha256 starts {digest[:8]}, not "
+                                 f"{IMAGENET_SHA256_PREFIX}. Use --no-weights to build without.")
             return path
         if given is not None and candidate == given:
             raise SystemExit(f"--weights {given}: no such file")
     return None
+
+
+def stage_weights(weights: Path, work: Path) -> Path:
+    """A copy under the name the application looks for (inspector/weights/<IMAGENET_FILE>),
+    whatever the file was called on the build machine."""
+    staged = work / "weights" / IMAGENET_FILE
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    if not (staged.is_file() and staged.stat().st_size == weights.stat().st_size
+            and hashlib.sha256(staged.read_bytes()).digest()
+            == hashlib.sha256(weights.read_bytes()).digest()):
+        shutil.copyfile(weights, staged)
+    return staged
 
 
 def folder_size(folder: Path) -> int:
@@ -177,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ, INSPECTOR_BUNDLE_NAME="inspector")
     env.pop("INSPECTOR_BUNDLE_WEIGHTS", None)
     if weights:
-        env["INSPECTOR_BUNDLE_WEIGHTS"] = str(weights)
+        env["INSPECTOR_BUNDLE_WEIGHTS"] = str(stage_weights(weights, args.work))
         say(f"bundling ImageNet weights from {weights}")
     else:
         say("no ImageNet weights on this machine: the bundle trains from random weights unless "

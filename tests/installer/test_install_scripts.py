@@ -127,3 +127,27 @@ def test_a_folder_without_an_executable_is_refused(tmp_path, env):
                           capture_output=True, text=True, check=False)
     assert done.returncode == 1 and "no inspector executable" in done.stderr
     assert not (tmp_path / "opt").exists()
+
+
+def test_weights_are_bundled_only_when_they_are_torchvisions_file(tmp_path, monkeypatch):
+    build = _build_module()
+    monkeypatch.delenv("INSPECTOR_IMAGENET_WEIGHTS", raising=False)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    assert build.find_weights(None) is None  # none on this machine: the build goes on without
+    with pytest.raises(SystemExit, match="no such file"):
+        build.find_weights(tmp_path / "missing.pth")
+    other = tmp_path / "my-resnet.pth"
+    other.write_bytes(b"not the ImageNet file")
+    with pytest.raises(SystemExit, match="not torchvision's IMAGENET1K_V2"):
+        build.find_weights(other)
+    import hashlib
+
+    monkeypatch.setattr(build, "IMAGENET_SHA256_PREFIX",
+                        hashlib.sha256(other.read_bytes()).hexdigest()[:8])
+    assert build.find_weights(other) == other
+    staged = build.stage_weights(other, tmp_path / "work")
+    # the bundle carries it under the name inspector.core.models.pretrained looks for
+    from inspector.core.models.pretrained import BUNDLED_PATH
+
+    assert staged.name == BUNDLED_PATH.name and staged.parent.name == BUNDLED_PATH.parent.name
+    assert staged.read_bytes() == other.read_bytes()
