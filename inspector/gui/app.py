@@ -225,16 +225,27 @@ def run_app(workspace: Path | None = None, exit_after_start: bool = False) -> in
     previous_hook = sys.excepthook
     previous_qt = qInstallMessageHandler(_qt_message)
     sys.excepthook = _excepthook
+    quit_on_last: bool | None = None
     try:
         app = make_application()
         log.info("Inspector %s starting (Qt platform %s)", __version__, app.platformName())
         recent = RecentWorkspaces()
         window = build_main_window(recent=recent)
         window.show()
+        quit_on_last = app.quitOnLastWindowClosed()
         if exit_after_start:
             if workspace is not None:
                 start_workspace(window, workspace, recent)
-            QTimer.singleShot(0, app.quit)
+
+            def close_and_quit() -> None:
+                # Closed inside the event loop, as a user would close it (settings saved), but
+                # without the automatic quit: that is a posted event, and one left in the queue
+                # after exec() returns ends whichever event loop runs next.
+                app.setQuitOnLastWindowClosed(False)
+                window.close()
+                app.quit()
+
+            QTimer.singleShot(0, close_and_quit)
         else:
             start_workspace(window, workspace, recent)
             window.find_device()
@@ -244,6 +255,9 @@ def run_app(workspace: Path | None = None, exit_after_start: bool = False) -> in
         log.info("Inspector exits with %d", code)
         return int(code)
     finally:
+        app_now = QApplication.instance()
+        if quit_on_last is not None and isinstance(app_now, QApplication):
+            app_now.setQuitOnLastWindowClosed(quit_on_last)
         sys.excepthook = previous_hook
         qInstallMessageHandler(previous_qt)
         if handler is not None:

@@ -32,8 +32,11 @@ def check_gui() -> str:
                 raise RuntimeError("the main window did not paint")
             pages = window.page_titles()
         finally:
+            quit_on_last = app.quitOnLastWindowClosed()
+            app.setQuitOnLastWindowClosed(False)  # no quit event left behind for a later loop
             window.close()
             window.deleteLater()
             app.processEvents()
+            app.setQuitOnLastWindowClosed(quit_on_last)
     return (f"Qt {app.platformName()} platform, main window {image.width()}x{image.height()}, "
             f"pages: {', '.join(pages)}")
