@@ -17,6 +17,7 @@ import pytest
 from helpers import tiny_training_config
 from PySide6.QtCore import QPoint, Qt, QTimer
 
+from inspector.config import load_config
 from inspector.core.data.synthetic import generate_patch_dataset
 from inspector.core.inference.sources import FrameSource, SourceState, open_source
 from inspector.core.station.access import Role
@@ -179,6 +180,22 @@ def test_a_video_is_inspected_to_its_end_and_every_frame_counted(qtbot, page, tm
     assert page.state_label.text().startswith("Ended")
     page.stores.open().flush()
     assert stored_rows(page.workspace) == 40
+
+
+def test_the_source_that_started_is_the_one_the_next_shift_gets(qtbot, page, live_workspace,
+                                                                  tmp_path, session):
+    video = write_board_video(tmp_path / "line3.avi", 5)
+    page.set_source(str(video))
+    start(qtbot, page)
+    stop(qtbot, page)
+    assert load_config(live_workspace.root / "config.toml").live.source.spec == str(video)
+    reopened = LivePage()
+    qtbot.addWidget(reopened)
+    reopened.set_session(session)
+    with qtbot.waitSignal(reopened.model_changed, timeout=10_000):
+        reopened.set_workspace(Workspace.open(live_workspace.root), live_workspace.dataset())
+    assert reopened.source_spec() == (str(video), "board")
+    reopened.shutdown()
 
 
 def test_no_stall_and_displayed_fps_follows_the_engine(qtbot, page, tmp_path, app_heap):

@@ -159,6 +159,7 @@ class LivePage(QWidget):
         self._setting_sliders = False
         self._paths = {VIDEO: "", FOLDER: "", URL: ""}
         self._virtual_spec = "virtual"
+        self._starting_spec = ""  # the picker's source of the run being started
         self._last_state = ""
         self._build()
         self.session.role_changed.connect(self._role_changed)
@@ -675,6 +676,7 @@ class LivePage(QWidget):
         config = workspace.config.live.model_copy(deep=True)
         if spec:
             config.source.spec = spec
+        self._starting_spec = spec if source is None else ""
         worker = LiveWorker(workspace, stores, config=config, virtual_mode=mode,
                             device=self.device, source=source)
         mine = self._while_current(worker)
@@ -720,6 +722,7 @@ class LivePage(QWidget):
 
     def _on_started(self, info: LiveStarted) -> None:
         self.started_info = info
+        self._remember_source(self._starting_spec)
         self.classes = list(info.classes)
         self.thresholds = dict(info.thresholds)
         self._rebuild_classes()
@@ -727,6 +730,21 @@ class LivePage(QWidget):
         self.view.set_placeholder(f"Waiting for frames from {info.source}…")
         self._update_figures()
         self.live_started.emit(info)
+
+    def _remember_source(self, spec: str) -> None:
+        """The source that started becomes the workspace's (the next shift starts on it).
+        Not a setting an operator is kept from: it changes no model, data or threshold."""
+        workspace = self.workspace
+        if not spec or workspace is None or workspace.config.live.source.spec == spec:
+            return
+        source = workspace.config.live.source
+        old = source.spec
+        try:
+            source.spec = spec
+            workspace.save_config()
+        except Exception as exc:  # a ConfigError or an OSError: inspection goes on regardless
+            source.spec = old
+            log.warning("the live source %s was not saved in the workspace: %s", spec, exc)
 
     def _on_failed(self, message: str) -> None:
         self._show_error(message)
