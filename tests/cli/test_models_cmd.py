@@ -32,7 +32,8 @@ def workspace(trained_model, tiny_data, tmp_path_factory):
                  str(workspace.models_dir / "v2"), "--epochs", "1", "--input-size", "32",
                  "--batch-size", "8", "--warm-start", "active"])
     assert code == 0
-    return workspace
+    yield workspace
+    shutil.rmtree(workspace.root.parent, ignore_errors=True)
 
 
 def test_list_shows_the_tree_with_the_active_version(workspace, capsys):

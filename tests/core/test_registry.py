@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 from helpers import dead_class_copy, tiny_training_config
@@ -34,7 +36,8 @@ def lineage(tmp_path_factory):
     dataset.keep_split_current()
     fit(config, workspace.dataset(), workspace.models_dir / "v2", warm_start=v1.out_dir)
     dead_class_copy(v1.out_dir, workspace.models_dir / "v3", "short")
-    return workspace, config
+    yield workspace, config
+    shutil.rmtree(root.parent, ignore_errors=True)  # ~300 MB of models
 
 
 def test_versions_know_their_parents_and_form_a_tree(lineage):

@@ -28,7 +28,8 @@ def trained(tiny_data, tmp_path_factory):
     config = tiny_training_config()
     config.train.epochs = 1
     result = fit(config, dataset, workspace.models_dir / "model-1")
-    return workspace, result
+    yield workspace, result
+    shutil.rmtree(workspace.root.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

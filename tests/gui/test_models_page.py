@@ -51,7 +51,8 @@ def lineage(tiny_data, tmp_path_factory):
     per_class = v1.test["metrics"]["per_class"]
     dead = max(per_class, key=lambda c: c["recall"])["name"]
     dead_class_copy(v1.out_dir, workspace.models_dir / "v3", dead)
-    return SimpleNamespace(workspace=workspace, v1=v1, dead=dead)
+    yield SimpleNamespace(workspace=workspace, v1=v1, dead=dead)
+    shutil.rmtree(workspace.root.parent, ignore_errors=True)  # ~400 MB of models
 
 
 @pytest.fixture

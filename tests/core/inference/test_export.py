@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -35,7 +36,8 @@ def exported(tmp_path_factory):
     checkpoint = folder / "best.safetensors"
     save_checkpoint(checkpoint, meta, model.state_dict())
     path = export_onnx(folder)  # a folder finds best.safetensors
-    return path, model, checkpoint
+    yield path, model, checkpoint
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import warnings
 
 import pytest
@@ -30,7 +31,8 @@ def checkpoint(tmp_path_factory):
                     model_config=config.model_dump(mode="json"), temperature=1.3,
                     dataset="/data/boards", metrics={"test": {"accuracy": 0.9}})
     save_checkpoint(folder / "best.safetensors", meta, model.state_dict())
-    return folder, model
+    yield folder, model
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_the_export_reproduces_the_model_for_any_batch_and_has_a_card(checkpoint):

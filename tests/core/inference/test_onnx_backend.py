@@ -32,7 +32,8 @@ def exported(tmp_path_factory):
                     normalization={"mean": MEAN, "std": STD},
                     model_config=config.model_dump(mode="json"), temperature=1.25)
     save_checkpoint(folder / "best.safetensors", meta, model.state_dict())
-    return export_onnx(folder / "best.safetensors"), model
+    yield export_onnx(folder / "best.safetensors"), model
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

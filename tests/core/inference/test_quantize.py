@@ -54,7 +54,8 @@ def fp32(tmp_path_factory):
                     normalization={"mean": MEAN, "std": STD},
                     model_config=config.model_dump(mode="json"), temperature=1.5)
     save_checkpoint(folder / "best.safetensors", meta, model.state_dict())
-    return export_onnx(folder / "best.safetensors")
+    yield export_onnx(folder / "best.safetensors")
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
