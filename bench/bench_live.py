@@ -21,28 +21,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from inspector.config import LiveConfig, ModelConfig, VerdictConfig
+from inspector.config import LiveConfig, VerdictConfig
 from inspector.core.inference.live import LiveInspector
 from inspector.core.inference.predictor import Predictor
 from inspector.core.inference.sources import open_source
 from inspector.core.inference.verdict import VerdictPolicy
-from inspector.core.models import build_model
 from inspector.core.results import ResultsStore
-from inspector.core.training.checkpoint import new_meta, save_checkpoint
+from inspector.core.training.checkpoint import save_untrained_model
 
 CLASSES = ["missing_hole", "mousebite", "ok", "open", "pin_hole", "short", "spur",
            "spurious_copper"]
 
 
 def _checkpoint(folder: Path) -> Path:
-    torch.manual_seed(0)
-    config = ModelConfig(input_size=224)
-    model = build_model(config, len(CLASSES)).eval()
     path = folder / "best.safetensors"
-    meta = new_meta(architecture="resnet50_cbam", classes=CLASSES, input_size=224,
-                    normalization={"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
-                    model_config=config.model_dump(mode="json"), temperature=1.0)
-    save_checkpoint(path, meta, model.state_dict())
+    save_untrained_model(path, CLASSES, 224)
     return path
 
 

@@ -23,14 +23,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from inspector.config import LiveConfig, ModelConfig, ResultsConfig, SourceConfig
+from inspector.config import LiveConfig, ResultsConfig, SourceConfig
 from inspector.core.inference.live import LiveInspector
 from inspector.core.inference.predictor import Predictor
 from inspector.core.inference.sources import open_source
 from inspector.core.inference.verdict import VerdictPolicy
-from inspector.core.models import build_model
 from inspector.core.results import ResultsStore
-from inspector.core.training.checkpoint import new_meta, save_checkpoint
+from inspector.core.training.checkpoint import save_untrained_model
 
 CLASSES = ["missing_hole", "ok", "short"]
 
@@ -73,14 +72,7 @@ def main() -> None:
     logging.getLogger("inspector").addHandler(Collect())
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        config = ModelConfig(input_size=args.size, pretrained=False)
-        torch.manual_seed(0)
-        meta = new_meta(architecture="resnet50_cbam", classes=CLASSES, input_size=args.size,
-                        normalization={"mean": [0.485, 0.456, 0.406],
-                                       "std": [0.229, 0.224, 0.225]},
-                        model_config=config.model_dump(mode="json"), temperature=1.0)
-        save_checkpoint(root / "best.safetensors", meta,
-                        build_model(config, len(CLASSES)).state_dict())
+        save_untrained_model(root / "best.safetensors", CLASSES, args.size)
         predictor = Predictor.from_checkpoint(root / "best.safetensors", "cpu", "torch")
         x = torch.zeros(1, 3, args.size, args.size)
         model = predictor.backend.model if hasattr(predictor.backend, "model") else None

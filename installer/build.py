@@ -214,10 +214,9 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "environment_seconds": round(environment_s, 1),
-            "pyinstaller_seconds": round(pyinstaller_s, 1)}
+            "pyinstaller_seconds": round(pyinstaller_s, 1),
+            "build_seconds": round(time.perf_counter() - started, 1)}  # finishing takes ~1 s
     finish_bundle(bundle, info)
-    info["build_seconds"] = round(time.perf_counter() - started, 1)
-    (bundle / "BUILD-INFO.json").write_text(json.dumps(info, indent=2) + "\n")
     say(f"bundle: {bundle} ({info['size_bytes'] / 2**30:.2f} GiB), built in "
         f"{info['build_seconds']:.0f} s (environment {environment_s:.0f} s, PyInstaller "
         f"{pyinstaller_s:.0f} s)")

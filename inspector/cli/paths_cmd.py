@@ -28,11 +28,11 @@ def folders() -> dict[str, str]:
     from inspector.core.paths import (
         default_workspaces_dir,
         demo_workspace_dir,
+        installation_dir,
         user_config_dir,
         user_data_dir,
         user_log_dir,
     )
-    from inspector.core.selftest import installation_dir
 
     return {
         "installation": str(installation_dir()),

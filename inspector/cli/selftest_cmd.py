@@ -36,7 +36,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspector.core.selftest import Check, installation_dir, run_self_test, timed_check
+    from inspector.core.paths import installation_dir
+    from inspector.core.selftest import Check, run_self_test, timed_check
 
     print(f"Inspector {__version__} self-test ({installation_dir()})", flush=True)
     started = time.perf_counter()

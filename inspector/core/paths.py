@@ -6,12 +6,21 @@ INSPECTOR_CONFIG_DIR and INSPECTOR_DATA_DIR override the user folders (tests, po
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
 
 APP_NAME = "Inspector"
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def installation_dir() -> Path:
+    """Where the running code lives: the bundle's folder when frozen (PyInstaller), else the
+    package's. Nothing a user makes is kept here."""
+    if getattr(sys, "frozen", False):
+        return Path(sys.executable).resolve().parent
+    return PACKAGE_ROOT
 
 
 def user_config_dir() -> Path:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -34,13 +33,6 @@ class Check:
     detail: str
     seconds: float
     required: bool = True  # False: information (no ImageNet weights is not a broken install)
-
-
-def installation_dir() -> Path:
-    """Where the running code lives: the bundle's folder when frozen, else the package's."""
-    if getattr(sys, "frozen", False):
-        return Path(sys.executable).resolve().parent
-    return Path(__file__).resolve().parents[1]
 
 
 def timed_check(name: str, run: Callable[[], str], required: bool = True) -> Check:
@@ -84,7 +76,12 @@ def _weights() -> str:
 
 
 def _user_folders() -> str:
-    from inspector.core.paths import user_config_dir, user_data_dir, user_log_dir
+    from inspector.core.paths import (
+        installation_dir,
+        user_config_dir,
+        user_data_dir,
+        user_log_dir,
+    )
 
     install = installation_dir()
     folders = [user_config_dir(), user_data_dir(), user_log_dir()]
@@ -100,22 +97,10 @@ def _user_folders() -> str:
 
 def make_model(folder: Path) -> Path:
     """A random-weight model of the production architecture, saved as training saves one."""
-    import torch
+    from inspector.core.training.checkpoint import save_untrained_model
 
-    from inspector.config import ModelConfig
-    from inspector.core.models import build_model
-    from inspector.core.models.pretrained import IMAGENET_MEAN, IMAGENET_STD
-    from inspector.core.training.checkpoint import new_meta, save_checkpoint
-
-    torch.manual_seed(0)
-    config = ModelConfig(input_size=SELF_TEST_SIZE, pretrained=False)
-    model = build_model(config, len(SELF_TEST_CLASSES)).eval()
-    meta = new_meta(architecture="resnet50_cbam", classes=SELF_TEST_CLASSES,
-                    input_size=SELF_TEST_SIZE,
-                    normalization={"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
-                    model_config=config.model_dump(mode="json"), temperature=1.0)
     path = folder / "best.safetensors"
-    save_checkpoint(path, meta, model.state_dict())
+    save_untrained_model(path, SELF_TEST_CLASSES, SELF_TEST_SIZE)
     return path
 
 

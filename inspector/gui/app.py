@@ -209,6 +209,22 @@ def make_application() -> QApplication:
     return app
 
 
+def close_without_quitting(window: QWidget) -> None:
+    """Close a window without Qt's quit-on-last-window: that quit is a posted event, and one
+    left in the queue after exec() returns ends whichever event loop runs next (in the GUI
+    tests, every later test's)."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        window.close()
+        return
+    keep = app.quitOnLastWindowClosed()
+    app.setQuitOnLastWindowClosed(False)
+    try:
+        window.close()
+    finally:
+        app.setQuitOnLastWindowClosed(keep)
+
+
 def run_app(workspace: Path | None = None, exit_after_start: bool = False) -> int:
     """Run the desktop application until its window closes; returns the exit code.
 
@@ -225,24 +241,18 @@ def run_app(workspace: Path | None = None, exit_after_start: bool = False) -> in
     previous_hook = sys.excepthook
     previous_qt = qInstallMessageHandler(_qt_message)
     sys.excepthook = _excepthook
-    quit_on_last: bool | None = None
     try:
         app = make_application()
         log.info("Inspector %s starting (Qt platform %s)", __version__, app.platformName())
         recent = RecentWorkspaces()
         window = build_main_window(recent=recent)
         window.show()
-        quit_on_last = app.quitOnLastWindowClosed()
         if exit_after_start:
             if workspace is not None:
                 start_workspace(window, workspace, recent)
 
             def close_and_quit() -> None:
-                # Closed inside the event loop, as a user would close it (settings saved), but
-                # without the automatic quit: that is a posted event, and one left in the queue
-                # after exec() returns ends whichever event loop runs next.
-                app.setQuitOnLastWindowClosed(False)
-                window.close()
+                close_without_quitting(window)  # as a user would close it: settings saved
                 app.quit()
 
             QTimer.singleShot(0, close_and_quit)
@@ -255,9 +265,6 @@ def run_app(workspace: Path | None = None, exit_after_start: bool = False) -> in
         log.info("Inspector exits with %d", code)
         return int(code)
     finally:
-        app_now = QApplication.instance()
-        if quit_on_last is not None and isinstance(app_now, QApplication):
-            app_now.setQuitOnLastWindowClosed(quit_on_last)
         sys.excepthook = previous_hook
         qInstallMessageHandler(previous_qt)
         if handler is not None:

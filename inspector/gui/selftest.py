@@ -19,7 +19,7 @@ def check_gui() -> str:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtCore import QSettings
 
-    from inspector.gui.app import build_main_window, make_application
+    from inspector.gui.app import build_main_window, close_without_quitting, make_application
 
     app = make_application()
     with tempfile.TemporaryDirectory(prefix="inspector-self-test-gui-") as tmp:
@@ -32,11 +32,8 @@ def check_gui() -> str:
                 raise RuntimeError("the main window did not paint")
             pages = window.page_titles()
         finally:
-            quit_on_last = app.quitOnLastWindowClosed()
-            app.setQuitOnLastWindowClosed(False)  # no quit event left behind for a later loop
-            window.close()
+            close_without_quitting(window)
             window.deleteLater()
             app.processEvents()
-            app.setQuitOnLastWindowClosed(quit_on_last)
     return (f"Qt {app.platformName()} platform, main window {image.width()}x{image.height()}, "
             f"pages: {', '.join(pages)}")

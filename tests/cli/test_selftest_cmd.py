@@ -25,7 +25,7 @@ def test_the_self_test_passes_here_and_reports_each_check(tmp_path, capsys):
 
 
 def test_user_folders_inside_the_installation_fail_it(monkeypatch, capsys):
-    from inspector.core.selftest import installation_dir
+    from inspector.core.paths import installation_dir
 
     monkeypatch.setenv("INSPECTOR_DATA_DIR", str(installation_dir() / "data"))
     assert main(["self-test", "--quick"]) == 1

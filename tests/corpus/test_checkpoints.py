@@ -10,10 +10,8 @@ import pytest
 import torch
 
 from corpus import generate
-from inspector.config import ModelConfig
 from inspector.core.errors import CheckpointError
-from inspector.core.models import build_model
-from inspector.core.training.checkpoint import load_checkpoint, new_meta, save_checkpoint
+from inspector.core.training.checkpoint import load_checkpoint, save_untrained_model
 
 CLASSES = ["missing_hole", "ok", "short"]
 
@@ -21,12 +19,8 @@ CLASSES = ["missing_hole", "ok", "short"]
 @pytest.fixture(scope="module")
 def good(tmp_path_factory):
     folder = tmp_path_factory.mktemp("good")
-    config = ModelConfig(input_size=32, pretrained=False)
-    meta = new_meta(architecture="resnet50_cbam", classes=CLASSES, input_size=32,
-                    normalization={"mean": [0.5] * 3, "std": [0.25] * 3},
-                    model_config=config.model_dump(mode="json"))
     path = folder / "best.safetensors"
-    save_checkpoint(path, meta, build_model(config, 3).state_dict())
+    save_untrained_model(path, CLASSES, 32, normalization={"mean": [0.5] * 3, "std": [0.25] * 3})
     return path
 
 

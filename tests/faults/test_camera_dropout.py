@@ -10,14 +10,13 @@ import time
 import numpy as np
 import pytest
 
-from inspector.config import LiveConfig, ModelConfig, ResultsConfig, SourceConfig
+from inspector.config import LiveConfig, ResultsConfig, SourceConfig
 from inspector.core.inference.live import LiveInspector
 from inspector.core.inference.predictor import Predictor
 from inspector.core.inference.sources.capture import LiveCaptureSource
 from inspector.core.inference.verdict import VerdictPolicy
-from inspector.core.models import build_model
 from inspector.core.results import ResultsStore
-from inspector.core.training.checkpoint import new_meta, save_checkpoint
+from inspector.core.training.checkpoint import save_untrained_model
 
 OUTAGE_S = 5.0
 
@@ -75,11 +74,7 @@ class UnpluggedCamera(LiveCaptureSource):
 @pytest.fixture(scope="module")
 def predictor(tmp_path_factory):
     folder = tmp_path_factory.mktemp("model")
-    config = ModelConfig(input_size=32, pretrained=False)
-    meta = new_meta(architecture="resnet50_cbam", classes=["ok", "short"], input_size=32,
-                    normalization={"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
-                    model_config=config.model_dump(mode="json"), temperature=1.0)
-    save_checkpoint(folder / "best.safetensors", meta, build_model(config, 2).state_dict())
+    save_untrained_model(folder / "best.safetensors", ["ok", "short"], 32)
     return Predictor.from_checkpoint(folder / "best.safetensors", "cpu", "torch")
 
 

@@ -15,13 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 
-from inspector.config import ModelConfig
-from inspector.core.models import build_model
 from inspector.core.station.audit import AuditLog
 from inspector.core.station.inbox import ReviewInbox
-from inspector.core.training.checkpoint import new_meta, save_checkpoint
+from inspector.core.training.checkpoint import save_untrained_model
 from inspector.core.workspace import Workspace
 from inspector.gui.workers.live import LiveWorker, StationStore
 
@@ -32,15 +29,9 @@ TIMEOUT = 60_000
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-weight model at 32 px: enough for the plumbing, quick to make."""
-    torch.manual_seed(0)
-    config = ModelConfig(input_size=32)
-    model = build_model(config, len(CLASSES)).eval()
     folder = tmp_path_factory.mktemp("model") / "model-1"
     folder.mkdir()
-    meta = new_meta(architecture="resnet50_cbam", classes=CLASSES, input_size=32,
-                    normalization={"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
-                    model_config=config.model_dump(mode="json"), temperature=1.0)
-    save_checkpoint(folder / "best.safetensors", meta, model.state_dict())
+    save_untrained_model(folder / "best.safetensors", CLASSES, 32)
     return folder
 
 

@@ -25,6 +25,7 @@ from inspector.config import ModelConfig
 from inspector.core.errors import CheckpointError
 from inspector.core.models.freezing import freeze_stages
 from inspector.core.models.resnet_cbam import ResNetCBAM, build_model
+from inspector.core.paths import PACKAGE_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ IMAGENET_FILE = "resnet50-11ad3fa6.pth"
 IMAGENET_SHA256_PREFIX = "11ad3fa6"
 ENV_VAR = "INSPECTOR_IMAGENET_WEIGHTS"
 # Inside the package, so that it is found in a PyInstaller bundle (and in a source checkout).
-BUNDLED_PATH = Path(__file__).resolve().parents[2] / "weights" / IMAGENET_FILE
+BUNDLED_PATH = PACKAGE_ROOT / "weights" / IMAGENET_FILE
 
 NO_WEIGHTS_WARNING = (
     "No ImageNet weights were found, so the model is trained from random weights: every layer "

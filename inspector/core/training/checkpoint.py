@@ -193,6 +193,27 @@ def load_checkpoint(path: Path, expected_classes: list[str] | None = None) -> Ch
     return Checkpoint(meta, model_state, extra, path)
 
 
+def save_untrained_model(path: Path, classes: list[str], input_size: int, seed: int = 0,
+                         **meta: Any) -> torch.nn.Module:
+    """A network of the production architecture with random weights, saved as training saves
+    one (ImageNet normalisation and temperature 1 unless `meta` says otherwise); returns it in
+    eval mode. For the self-test, tests and benchmarks: a real checkpoint without a training."""
+    from inspector.config import ModelConfig
+    from inspector.core.models import build_model
+    from inspector.core.models.pretrained import IMAGENET_MEAN, IMAGENET_STD
+
+    torch.manual_seed(seed)
+    config = ModelConfig(input_size=input_size, pretrained=False)
+    model = build_model(config, len(classes)).eval()
+    fields = {"normalization": {"mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
+              "temperature": 1.0, **meta}
+    save_checkpoint(Path(path), new_meta(architecture="resnet50_cbam", classes=list(classes),
+                                         input_size=input_size,
+                                         model_config=config.model_dump(mode="json"), **fields),
+                    model.state_dict())
+    return model
+
+
 def build_model_from_checkpoint(checkpoint: Checkpoint) -> torch.nn.Module:
     """The network of a checkpoint, weights loaded, in eval mode."""
     from inspector.config import ModelConfig

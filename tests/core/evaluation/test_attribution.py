@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from inspector.config import ModelConfig
 from inspector.core.data.dataset import Dataset
 from inspector.core.data.synthetic import SyntheticPCB
 from inspector.core.evaluation.attribution import (
@@ -18,8 +17,7 @@ from inspector.core.evaluation.attribution import (
 )
 from inspector.core.inference.cam import grad_cam
 from inspector.core.inference.predictor import Predictor
-from inspector.core.models import build_model
-from inspector.core.training.checkpoint import new_meta, save_checkpoint
+from inspector.core.training.checkpoint import save_untrained_model
 
 CLASSES = ["missing_hole", "ok", "short"]
 
@@ -27,14 +25,8 @@ CLASSES = ["missing_hole", "ok", "short"]
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
     """A random-weight model at 64 px: layer4 maps are 2x2, layer2 8x8."""
-    torch.manual_seed(0)
-    config = ModelConfig(input_size=64)
-    model = build_model(config, len(CLASSES)).eval()
     path = tmp_path_factory.mktemp("model") / "best.safetensors"
-    meta = new_meta(architecture="resnet50_cbam", classes=CLASSES, input_size=64,
-                    normalization={"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
-                    model_config=config.model_dump(mode="json"), temperature=1.0)
-    save_checkpoint(path, meta, model.state_dict())
+    save_untrained_model(path, CLASSES, 64)
     return path
 
 

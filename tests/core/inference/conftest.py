@@ -1,24 +1,15 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
-from inspector.config import ModelConfig
-from inspector.core.models import build_model
-from inspector.core.training.checkpoint import new_meta, save_checkpoint
+from inspector.core.training.checkpoint import save_untrained_model
 
 CLASSES = ["missing_hole", "ok", "short"]
 
 
 def _checkpoint(folder, size: int):
-    torch.manual_seed(0)
-    config = ModelConfig(input_size=size)
-    model = build_model(config, len(CLASSES)).eval()
     path = folder / "best.safetensors"
-    meta = new_meta(architecture="resnet50_cbam", classes=CLASSES, input_size=size,
-                    normalization={"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
-                    model_config=config.model_dump(mode="json"), temperature=1.0)
-    save_checkpoint(path, meta, model.state_dict())
+    save_untrained_model(path, CLASSES, size)
     return path
 
 

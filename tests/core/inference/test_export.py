@@ -9,12 +9,10 @@ import pytest
 import torch
 from torch import nn
 
-from inspector.config import ModelConfig
 from inspector.core.errors import CheckpointError
 from inspector.core.inference.export import export_onnx
 from inspector.core.inference.onnx_backend import sidecar_path
-from inspector.core.models import build_model
-from inspector.core.training.checkpoint import new_meta, save_checkpoint
+from inspector.core.training.checkpoint import save_untrained_model
 
 CLASSES = ["missing_hole", "ok", "short"]
 SIZE = 64
@@ -24,17 +22,12 @@ SIZE = 64
 def exported(tmp_path_factory):
     """A random-weight checkpoint at 64 px, exported to the default place (its folder)."""
     folder = tmp_path_factory.mktemp("export")
-    torch.manual_seed(0)
-    config = ModelConfig(input_size=SIZE, pretrained=False)
-    model = build_model(config, len(CLASSES)).eval()
-    meta = new_meta(architecture="resnet50_cbam", classes=CLASSES, input_size=SIZE,
-                    normalization={"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
-                    model_config=config.model_dump(mode="json"), temperature=1.7,
-                    thresholds={"fail": 0.6}, dataset="/data/boards",
-                    dataset_fingerprint="f00d", metrics={"val_macro_f1": 0.91, "history": [1],
-                                                         "test": {"accuracy": 0.93}})
     checkpoint = folder / "best.safetensors"
-    save_checkpoint(checkpoint, meta, model.state_dict())
+    model = save_untrained_model(checkpoint, CLASSES, SIZE, temperature=1.7,
+                                 thresholds={"fail": 0.6}, dataset="/data/boards",
+                                 dataset_fingerprint="f00d",
+                                 metrics={"val_macro_f1": 0.91, "history": [1],
+                                          "test": {"accuracy": 0.93}})
     path = export_onnx(folder)  # a folder finds best.safetensors
     yield path, model, checkpoint
     shutil.rmtree(folder, ignore_errors=True)

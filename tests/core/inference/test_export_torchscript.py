@@ -9,12 +9,10 @@ import warnings
 import pytest
 import torch
 
-from inspector.config import ModelConfig
 from inspector.core.errors import CheckpointError
 from inspector.core.inference import export as export_module
 from inspector.core.inference.export import export_torchscript
-from inspector.core.models import build_model
-from inspector.core.training.checkpoint import new_meta, save_checkpoint
+from inspector.core.training.checkpoint import save_untrained_model
 
 CLASSES = ["missing_hole", "ok", "short"]
 SIZE = 32
@@ -23,14 +21,8 @@ SIZE = 32
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ts")
-    torch.manual_seed(0)
-    config = ModelConfig(input_size=SIZE, pretrained=False)
-    model = build_model(config, len(CLASSES)).eval()
-    meta = new_meta(architecture="resnet50_cbam", classes=CLASSES, input_size=SIZE,
-                    normalization={"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]},
-                    model_config=config.model_dump(mode="json"), temperature=1.3,
-                    dataset="/data/boards", metrics={"test": {"accuracy": 0.9}})
-    save_checkpoint(folder / "best.safetensors", meta, model.state_dict())
+    model = save_untrained_model(folder / "best.safetensors", CLASSES, SIZE, temperature=1.3,
+                                 dataset="/data/boards", metrics={"test": {"accuracy": 0.9}})
     yield folder, model
     shutil.rmtree(folder, ignore_errors=True)
 

@@ -7,14 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from inspector.config import ModelConfig
 from inspector.core.data.augment import eval_pipeline
 from inspector.core.data.synthetic import SyntheticPCB
 from inspector.core.errors import CheckpointError
 from inspector.core.inference.export import export_onnx
 from inspector.core.inference.onnx_backend import OnnxModel, read_sidecar, sidecar_path
-from inspector.core.models import build_model
-from inspector.core.training.checkpoint import new_meta, save_checkpoint
+from inspector.core.training.checkpoint import save_untrained_model
 from inspector.core.training.engine import Normalizer
 
 CLASSES = ["missing_hole", "ok", "short"]
@@ -25,13 +23,8 @@ MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     folder = tmp_path_factory.mktemp("backend")
-    torch.manual_seed(1)
-    config = ModelConfig(input_size=SIZE, pretrained=False)
-    model = build_model(config, len(CLASSES)).eval()
-    meta = new_meta(architecture="resnet50_cbam", classes=CLASSES, input_size=SIZE,
-                    normalization={"mean": MEAN, "std": STD},
-                    model_config=config.model_dump(mode="json"), temperature=1.25)
-    save_checkpoint(folder / "best.safetensors", meta, model.state_dict())
+    model = save_untrained_model(folder / "best.safetensors", CLASSES, SIZE, seed=1,
+                                 temperature=1.25)
     yield export_onnx(folder / "best.safetensors"), model
     shutil.rmtree(folder, ignore_errors=True)
 

@@ -5,10 +5,8 @@ import shutil
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from inspector.config import ModelConfig
 from inspector.core.data.augment import eval_pipeline
 from inspector.core.data.synthetic import SyntheticPCB
 from inspector.core.data.synthetic.generator import PATCH_CLASSES
@@ -22,8 +20,7 @@ from inspector.core.inference.quantize import (
     int8_path,
     quantize_int8,
 )
-from inspector.core.models import build_model
-from inspector.core.training.checkpoint import new_meta, save_checkpoint
+from inspector.core.training.checkpoint import save_untrained_model
 
 CLASSES = ["missing_hole", "ok", "short"]
 SIZE = 64
@@ -47,13 +44,7 @@ def _normalised(images: list[np.ndarray]) -> np.ndarray:
 @pytest.fixture(scope="module")
 def fp32(tmp_path_factory):
     folder = tmp_path_factory.mktemp("quantize")
-    torch.manual_seed(0)
-    config = ModelConfig(input_size=SIZE, pretrained=False)
-    model = build_model(config, len(CLASSES)).eval()
-    meta = new_meta(architecture="resnet50_cbam", classes=CLASSES, input_size=SIZE,
-                    normalization={"mean": MEAN, "std": STD},
-                    model_config=config.model_dump(mode="json"), temperature=1.5)
-    save_checkpoint(folder / "best.safetensors", meta, model.state_dict())
+    save_untrained_model(folder / "best.safetensors", CLASSES, SIZE, temperature=1.5)
     yield export_onnx(folder / "best.safetensors")
     shutil.rmtree(folder, ignore_errors=True)
 
